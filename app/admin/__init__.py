@@ -1,0 +1,1 @@
+"""The staff workspace: pages that span domains, and user management."""

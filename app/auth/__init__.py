@@ -1,0 +1,1 @@
+"""Staff accounts, roles and permissions. Participants never need an account."""

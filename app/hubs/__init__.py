@@ -1,0 +1,1 @@
+"""Hubs: the national (or regional) Cancer Mission Hubs that own work."""

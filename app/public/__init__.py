@@ -1,0 +1,1 @@
+"""Pages anyone can open: the home page, language entry point, health check."""
