@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g, request, url_for
+from flask import Flask, current_app, g, has_request_context, request, url_for
 from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
 
@@ -56,8 +56,14 @@ def best_language(cookie_value: str | None, accept_languages) -> str:
 
 
 def current_language() -> Language:
-    """The language of the request being served (falls back outside requests)."""
-    code = g.get("lang_code") if g else None
+    """The language of the request being served; English for CLI commands and jobs."""
+    if not has_request_context():
+        return BY_CODE[DEFAULT]
+    code = g.get("lang_code")
+    if code is None:
+        # No route matched (a 404), but the address may still start with a language.
+        prefix = request.path.lstrip("/").split("/", 1)[0]
+        code = prefix if prefix in BY_CODE else None
     if code is None:
         code = best_language(request.cookies.get(LANGUAGE_COOKIE), request.accept_languages)
     return BY_CODE[code]

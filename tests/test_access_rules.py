@@ -1,0 +1,81 @@
+"""Every route is either public or guarded by roles, and the guard holds."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.routing import Rule
+
+from app import create_app
+from app.auth.permissions import ANY_STAFF
+from app.auth.roles import Role
+from tests.database import test_config
+from tests.factories import csrf_token
+
+SAMPLE_ARGS = {"lang_code": "en", "filename": "css/app.css"}
+
+
+def _rules() -> list[Rule]:
+    app = create_app(test_config("sqlite://"))
+    return sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule)
+
+
+def _access_rule(app, rule: Rule):
+    return getattr(app.view_functions[rule.endpoint], "access_rule", None)
+
+
+def _protected_cases():
+    app = create_app(test_config("sqlite://"))
+    cases = []
+    for rule in _rules():
+        access = _access_rule(app, rule)
+        if access == "public":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            cases.append(pytest.param(rule.endpoint, method, id=f"{method} {rule.rule}"))
+    return cases
+
+
+def _url(app, endpoint: str) -> str:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    args = {name: SAMPLE_ARGS.get(name, 1) for name in rule.arguments}
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **args)
+
+
+def test_every_view_declares_who_may_use_it():
+    app = create_app(test_config("sqlite://"))
+    undeclared = [rule.rule for rule in _rules() if _access_rule(app, rule) is None]
+    assert not undeclared, f"views without @public or @roles_required: {undeclared}"
+
+
+def test_there_are_protected_routes():
+    assert len(_protected_cases()) >= 8
+
+
+@pytest.mark.parametrize(("endpoint", "method"), _protected_cases())
+def test_protected_route(app, client, auth, endpoint, method):
+    required = _access_rule(app, next(r for r in app.url_map.iter_rules()
+                                      if r.endpoint == endpoint))
+    url = _url(app, endpoint)
+    data = {"csrf_token": csrf_token(client)} if method == "POST" else None
+
+    # anonymous visitors are sent to sign in
+    response = client.open(url, method=method, data=data)
+    assert response.status_code == 302, response.status_code
+    assert response.location.startswith("/en/login")
+
+    # staff without a matching role are refused
+    others = [role for role in ANY_STAFF if role not in required and role != Role.ADMIN]
+    auth.login_as(*others[:1], email="other@example.org")
+    data = {"csrf_token": csrf_token(client, "/en/")} if method == "POST" else None
+    assert client.open(url, method=method, data=data).status_code == 403
+    auth.logout()
+
+    # a holder of the role gets past the guard
+    auth.login_as(required[0], email="holder@example.org")
+    data = {"csrf_token": csrf_token(client, "/en/")} if method == "POST" else None
+    response = client.open(url, method=method, data=data)
+    assert response.status_code not in (401, 403)
+    assert not (response.status_code == 302 and "/login" in response.location)
