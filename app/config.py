@@ -36,9 +36,7 @@ def load_config(instance_path: Path) -> dict[str, object]:
     """Build the Flask config mapping from the environment."""
     env = os.environ.get("ECHOS_ENV", "development")
     production = env == PRODUCTION
-    database_url = os.environ.get("DATABASE_URL") or (
-        f"sqlite:///{instance_path / 'echos.db'}"
-    )
+    database_url = os.environ.get("DATABASE_URL") or (f"sqlite:///{instance_path / 'echos.db'}")
     if database_url.startswith("postgres://"):
         # Heroku-style URLs; SQLAlchemy wants the driver spelled out.
         database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]

@@ -24,10 +24,14 @@ TITLES = {
 }
 EXPLANATIONS = {
     400: _l("Please go back, check what you entered and try again."),
-    403: _l("Your account does not have a role that allows this. Ask an administrator if "
-            "you need access."),
-    404: _l("If you typed the web address, check it is correct. If you pasted it, check you "
-            "copied the entire address."),
+    403: _l(
+        "Your account does not have a role that allows this. Ask an administrator if "
+        "you need access."
+    ),
+    404: _l(
+        "If you typed the web address, check it is correct. If you pasted it, check you "
+        "copied the entire address."
+    ),
     405: _l("Please go back and use the buttons on the page."),
     429: _l("Please wait a few minutes before you try again."),
     500: _l("What you had already saved is safe. Please try again in a few minutes."),

@@ -76,9 +76,7 @@ def select_locale() -> str:
 def switcher_links() -> list[tuple[Language, str]]:
     """The same page in every supported language, for the language switcher."""
     endpoint = request.endpoint
-    localised = bool(endpoint) and current_app.url_map.is_endpoint_expecting(
-        endpoint, "lang_code"
-    )
+    localised = bool(endpoint) and current_app.url_map.is_endpoint_expecting(endpoint, "lang_code")
     links = []
     for language in LANGUAGES:
         if localised and request.method == "GET":
@@ -100,9 +98,7 @@ def init_app(app: Flask) -> None:
 
     @app.url_defaults
     def add_lang_code(endpoint: str, values: dict) -> None:
-        if "lang_code" in values or not app.url_map.is_endpoint_expecting(
-            endpoint, "lang_code"
-        ):
+        if "lang_code" in values or not app.url_map.is_endpoint_expecting(endpoint, "lang_code"):
             return
         values["lang_code"] = current_language().code
 

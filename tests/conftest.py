@@ -15,10 +15,10 @@ from app import TRANSLATIONS_DIR, create_app
 from app.extensions import db
 from tests.database import (
     BACKENDS,
+    app_config,
     empty_all_tables,
     migrate_database,
     postgres_schema,
-    test_config,
 )
 from tests.factories import AuthActions
 
@@ -58,7 +58,7 @@ def make_app(database_url: str) -> Iterator:
     built: list[Flask] = []
 
     def factory(**overrides) -> Flask:
-        app = create_app(test_config(database_url, **overrides))
+        app = create_app(app_config(database_url, **overrides))
         built.append(app)
         return app
 

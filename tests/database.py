@@ -53,7 +53,7 @@ def postgres_schema() -> Iterator[str]:
         engine.dispose()
 
 
-def test_config(database_url: str, **overrides) -> dict:
+def app_config(database_url: str, **overrides) -> dict:
     config = {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -66,7 +66,7 @@ def test_config(database_url: str, **overrides) -> dict:
 
 
 def migrate_database(database_url: str, instance_path: Path) -> None:
-    app = create_app(test_config(database_url))
+    app = create_app(app_config(database_url))
     with app.app_context():
         upgrade(directory=str(MIGRATIONS_DIR))
         db.engine.dispose()

@@ -16,13 +16,20 @@ from app.hubs.services import ensure_hub
 DEFAULT_PASSWORD = "correct horse battery staple"
 
 
-def make_user(app: Flask, *, email: str = "staff@example.org", roles=(Role.ORGANISER,),
-              password: str = DEFAULT_PASSWORD, name: str = "Staff Member",
-              hub: Hub | None = None) -> int:
+def make_user(
+    app: Flask,
+    *,
+    email: str = "staff@example.org",
+    roles=(Role.ORGANISER,),
+    password: str = DEFAULT_PASSWORD,
+    name: str = "Staff Member",
+    hub: Hub | None = None,
+) -> int:
     """Create a committed user; returns the id (objects do not outlive the context)."""
     with app.app_context():
-        user = services.create_user(email=email, name=name, password=password,
-                                    roles=list(roles), hub=hub)
+        user = services.create_user(
+            email=email, name=name, password=password, roles=list(roles), hub=hub
+        )
         db.session.commit()
         return user.id
 
@@ -56,8 +63,9 @@ class AuthActions:
         self.client = client
         self.app = app
 
-    def login(self, email: str = "staff@example.org", password: str = DEFAULT_PASSWORD,
-              lang: str = "en"):
+    def login(
+        self, email: str = "staff@example.org", password: str = DEFAULT_PASSWORD, lang: str = "en"
+    ):
         token = csrf_token(self.client, f"/{lang}/login")
         return self.client.post(
             f"/{lang}/login",

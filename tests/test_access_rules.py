@@ -8,14 +8,14 @@ from werkzeug.routing import Rule
 from app import create_app
 from app.auth.permissions import ANY_STAFF
 from app.auth.roles import Role
-from tests.database import test_config
+from tests.database import app_config
 from tests.factories import csrf_token
 
 SAMPLE_ARGS = {"lang_code": "en", "filename": "css/app.css"}
 
 
 def _rules() -> list[Rule]:
-    app = create_app(test_config("sqlite://"))
+    app = create_app(app_config("sqlite://"))
     return sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule)
 
 
@@ -24,7 +24,7 @@ def _access_rule(app, rule: Rule):
 
 
 def _protected_cases():
-    app = create_app(test_config("sqlite://"))
+    app = create_app(app_config("sqlite://"))
     cases = []
     for rule in _rules():
         access = _access_rule(app, rule)
@@ -45,7 +45,7 @@ def _url(app, endpoint: str) -> str:
 
 
 def test_every_view_declares_who_may_use_it():
-    app = create_app(test_config("sqlite://"))
+    app = create_app(app_config("sqlite://"))
     undeclared = [rule.rule for rule in _rules() if _access_rule(app, rule) is None]
     assert not undeclared, f"views without @public or @roles_required: {undeclared}"
 
@@ -56,8 +56,9 @@ def test_there_are_protected_routes():
 
 @pytest.mark.parametrize(("endpoint", "method"), _protected_cases())
 def test_protected_route(app, client, auth, endpoint, method):
-    required = _access_rule(app, next(r for r in app.url_map.iter_rules()
-                                      if r.endpoint == endpoint))
+    required = _access_rule(
+        app, next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    )
     url = _url(app, endpoint)
     data = {"csrf_token": csrf_token(client)} if method == "POST" else None
 

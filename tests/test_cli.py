@@ -11,9 +11,10 @@ from tests.factories import make_hub
 
 
 def test_users_create_with_prompted_password(app, runner):
-    result = runner.invoke(args=["users", "create", "--email", "Ops@Example.org",
-                                 "--role", "admin", "--name", "Ops"],
-                           input="a long password\na long password\n")
+    result = runner.invoke(
+        args=["users", "create", "--email", "Ops@Example.org", "--role", "admin", "--name", "Ops"],
+        input="a long password\na long password\n",
+    )
     assert result.exit_code == 0, result.output
     assert "ops@example.org" in result.output
     with app.app_context():
@@ -23,9 +24,21 @@ def test_users_create_with_prompted_password(app, runner):
 
 def test_users_create_for_a_hub_with_generated_password(app, runner, auth):
     make_hub(app, "se", "SE")
-    result = runner.invoke(args=["users", "create", "--email", "s@example.org", "--role",
-                                 "organiser", "--role", "analyst", "--hub", "se",
-                                 "--generate-password"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "s@example.org",
+            "--role",
+            "organiser",
+            "--role",
+            "analyst",
+            "--hub",
+            "se",
+            "--generate-password",
+        ]
+    )
     assert result.exit_code == 0, result.output
     password = result.output.strip().splitlines()[-1].removeprefix("Password: ")
     assert auth.login("s@example.org", password).status_code == 302
@@ -34,15 +47,47 @@ def test_users_create_for_a_hub_with_generated_password(app, runner, auth):
 
 
 def test_users_create_errors_are_messages(app, runner):
-    bad_role = runner.invoke(args=["users", "create", "--email", "x@example.org",
-                                   "--role", "king", "--password", "a long password"])
+    bad_role = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "x@example.org",
+            "--role",
+            "king",
+            "--password",
+            "a long password",
+        ]
+    )
     assert bad_role.exit_code != 0
-    short = runner.invoke(args=["users", "create", "--email", "x@example.org",
-                                "--role", "admin", "--password", "short"])
+    short = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "x@example.org",
+            "--role",
+            "admin",
+            "--password",
+            "short",
+        ]
+    )
     assert short.exit_code != 0
     assert "at least 12 characters" in short.output
-    unknown_hub = runner.invoke(args=["users", "create", "--email", "x@example.org", "--role",
-                                      "admin", "--hub", "atlantis", "--password", "long password"])
+    unknown_hub = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "x@example.org",
+            "--role",
+            "admin",
+            "--hub",
+            "atlantis",
+            "--password",
+            "long password",
+        ]
+    )
     assert unknown_hub.exit_code != 0
     assert "atlantis" in unknown_hub.output
 

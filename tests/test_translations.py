@@ -40,9 +40,12 @@ def test_catalogue_is_complete(code, source_messages):
     missing = sorted(source_messages - set(translated))
     assert not missing, f"{code}: not in the catalogue (run `make translations`): {missing}"
     untranslated = sorted(
-        msgid for msgid in source_messages
-        if translated[msgid].fuzzy or not all(
-            translated[msgid].string if isinstance(translated[msgid].string, tuple)
+        msgid
+        for msgid in source_messages
+        if translated[msgid].fuzzy
+        or not all(
+            translated[msgid].string
+            if isinstance(translated[msgid].string, tuple)
             else [translated[msgid].string]
         )
     )

@@ -7,24 +7,22 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from app.auth.roles import Role
-from app.auth.services import MIN_PASSWORD_LENGTH
+from app.auth.services import MIN_PASSWORD_LENGTH, PASSWORD_TOO_SHORT
 from app.forms import BaseForm
 
 ALL_HUBS = "all"
 
 
 def role_choices() -> list[tuple[str, str]]:
-    return [(role.value, role.label) for role in Role]
+    """Administrator last, so the most powerful role is never the one picked by default."""
+    ordered = sorted(Role, key=lambda role: role == Role.ADMIN)
+    return [(role.value, role.label) for role in ordered]
 
 
 def password_validators() -> list:
     return [
         DataRequired(_l("Enter a password.")),
-        Length(
-            min=MIN_PASSWORD_LENGTH,
-            max=1024,
-            message=_l("Password must be at least %(count)d characters.", count=MIN_PASSWORD_LENGTH),
-        ),
+        Length(min=MIN_PASSWORD_LENGTH, max=1024, message=PASSWORD_TOO_SHORT),
     ]
 
 
@@ -49,16 +47,20 @@ class NewUserForm(RoleForm):
         _l("E-mail address"),
         validators=[
             DataRequired(_l("Enter an e-mail address.")),
-            Email(_l("Enter an e-mail address in the form name@example.org."),
-                  check_deliverability=False),
+            Email(
+                _l("Enter an e-mail address in the form name@example.org."),
+                check_deliverability=False,
+            ),
             Length(max=320),
         ],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     password = PasswordField(
         _l("Initial password"),
-        description=_l("At least %(count)d characters. Share it with the person privately.",
-                       count=MIN_PASSWORD_LENGTH),
+        description=_l(
+            "At least %(count)d characters. Share it with the person privately.",
+            count=MIN_PASSWORD_LENGTH,
+        ),
         validators=password_validators(),
         render_kw={"autocomplete": "new-password"},
     )

@@ -16,9 +16,7 @@ from app.extensions import db
 from app.hubs.models import Hub
 from app.hubs.services import list_hubs
 
-bp = Blueprint(
-    "admin", __name__, template_folder="templates", url_prefix="/<lang:lang_code>/admin"
-)
+bp = Blueprint("admin", __name__, template_folder="templates", url_prefix="/<lang:lang_code>/admin")
 
 
 def _hub_from_choice(value: str) -> Hub | None:

@@ -16,15 +16,30 @@ users_cli = AppGroup("users", help="Manage staff accounts.")
 
 @users_cli.command("create")
 @click.option("--email", required=True, help="Sign-in e-mail address.")
-@click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice([r.value for r in Role]), help="Role; repeat for several.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice([r.value for r in Role]),
+    help="Role; repeat for several.",
+)
 @click.option("--name", default="", help="Full name (defaults to the e-mail address).")
 @click.option("--hub", "hub_slug", default=None, help="Limit the roles to this hub (slug).")
-@click.option("--password", default=None,
-              help="Initial password; prompted for when omitted and --generate-password not set.")
+@click.option(
+    "--password",
+    default=None,
+    help="Initial password; prompted for when omitted and --generate-password not set.",
+)
 @click.option("--generate-password", is_flag=True, help="Generate a password and print it.")
-def create_user(email: str, roles: tuple[str, ...], name: str, hub_slug: str | None,
-                password: str | None, generate_password: bool) -> None:
+def create_user(
+    email: str,
+    roles: tuple[str, ...],
+    name: str,
+    hub_slug: str | None,
+    password: str | None,
+    generate_password: bool,
+) -> None:
     """Create a staff account with one or more roles."""
     hub = None
     if hub_slug:
@@ -36,8 +51,9 @@ def create_user(email: str, roles: tuple[str, ...], name: str, hub_slug: str | N
     elif password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = services.create_user(email=email, name=name, password=password,
-                                    roles=[Role(r) for r in roles], hub=hub)
+        user = services.create_user(
+            email=email, name=name, password=password, roles=[Role(r) for r in roles], hub=hub
+        )
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(str(error.message)) from error

@@ -29,9 +29,7 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # What the session cookie carries instead of the id: rotating it (password
     # change, deactivation, role removal) signs the user out everywhere.
-    session_token: Mapped[str] = mapped_column(
-        String(64), unique=True, default=new_session_token
-    )
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,6 +23,9 @@ from app.timeutil import utcnow
 
 logger = logging.getLogger("echos.auth")
 MIN_PASSWORD_LENGTH = 12
+PASSWORD_TOO_SHORT = _l(
+    "Password must be at least %(count)d characters.", count=MIN_PASSWORD_LENGTH
+)
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so both paths cost the same time.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
@@ -33,10 +37,7 @@ def normalise_email(email: str) -> str:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(
-            _l("Password must be at least %(count)d characters.", count=MIN_PASSWORD_LENGTH),
-            field="password",
-        )
+        raise DomainError(PASSWORD_TOO_SHORT, field="password")
     return _hasher.hash(password)
 
 
@@ -56,8 +57,9 @@ def list_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(func.lower(User.name), User.id)))
 
 
-def create_user(*, email: str, name: str, password: str, roles: list[Role] = (),
-                hub: Hub | None = None) -> User:
+def create_user(
+    *, email: str, name: str, password: str, roles: Sequence[Role] = (), hub: Hub | None = None
+) -> User:
     email = normalise_email(email)
     if get_user_by_email(email) is not None:
         raise DomainError(_l("A user with this e-mail address already exists."), field="email")

@@ -33,6 +33,8 @@ def home():
 def healthz():
     """For load balancers: 200 when the database answers, 503 when it does not."""
     database_ok = database_status()
-    body = {"status": "ok" if database_ok else "degraded",
-            "database": "ok" if database_ok else "unavailable"}
+    body = {
+        "status": "ok" if database_ok else "degraded",
+        "database": "ok" if database_ok else "unavailable",
+    }
     return body, 200 if database_ok else 503

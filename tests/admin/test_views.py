@@ -32,10 +32,17 @@ def test_create_account_with_hub_role(app, client, auth):
     hub_id = make_hub(app, "at", "AT")
     soup = check_page(client.get("/en/admin/users/new"))
     assert soup.find("option", attrs={"value": str(hub_id)})
-    response = client.post("/en/admin/users/new", data={
-        "csrf_token": csrf_token(client, "/en/admin/users/new"),
-        "name": "  Olga Organiser ", "email": "Olga@Example.org", "password": "a long password",
-        "role": "organiser", "hub": str(hub_id)})
+    response = client.post(
+        "/en/admin/users/new",
+        data={
+            "csrf_token": csrf_token(client, "/en/admin/users/new"),
+            "name": "  Olga Organiser ",
+            "email": "Olga@Example.org",
+            "password": "a long password",
+            "role": "organiser",
+            "hub": str(hub_id),
+        },
+    )
     assert response.status_code == 302
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "olga@example.org"))
@@ -45,18 +52,32 @@ def test_create_account_with_hub_role(app, client, auth):
 
 def test_create_account_errors_keep_input(client, auth):
     auth.login_as(Role.ADMIN, email="admin@example.org")
-    response = client.post("/fr/admin/users/new", data={
-        "csrf_token": csrf_token(client, "/fr/admin/users/new"),
-        "name": "Jean", "email": "admin@example.org", "password": "short",
-        "role": "analyst", "hub": "all"})
+    response = client.post(
+        "/fr/admin/users/new",
+        data={
+            "csrf_token": csrf_token(client, "/fr/admin/users/new"),
+            "name": "Jean",
+            "email": "admin@example.org",
+            "password": "short",
+            "role": "analyst",
+            "hub": "all",
+        },
+    )
     soup = check_page(response, status=400, lang="fr")
     assert [a["href"] for a in soup.select(".error-summary a")] == ["#password"]
     assert soup.find("input", attrs={"name": "name"})["value"] == "Jean"
 
-    response = client.post("/fr/admin/users/new", data={
-        "csrf_token": csrf_token(client, "/fr/admin/users/new"),
-        "name": "Jean", "email": "admin@example.org", "password": "a long password",
-        "role": "analyst", "hub": "all"})
+    response = client.post(
+        "/fr/admin/users/new",
+        data={
+            "csrf_token": csrf_token(client, "/fr/admin/users/new"),
+            "name": "Jean",
+            "email": "admin@example.org",
+            "password": "a long password",
+            "role": "analyst",
+            "hub": "all",
+        },
+    )
     soup = check_page(response, status=400, lang="fr")
     assert [a["href"] for a in soup.select(".error-summary a")] == ["#email"]
 
@@ -66,16 +87,22 @@ def test_add_and_remove_roles(app, client, auth):
     user_id = make_user(app, email="t@example.org", roles=[Role.TRANSLATOR])
     page = f"/en/admin/users/{user_id}"
     check_page(client.get(page))
-    response = client.post(f"{page}/roles", data={
-        "csrf_token": csrf_token(client, page), "role": "moderator", "hub": "all"})
+    response = client.post(
+        f"{page}/roles",
+        data={"csrf_token": csrf_token(client, page), "role": "moderator", "hub": "all"},
+    )
     assert response.status_code == 302
     assert {a.role for a in get_user(app, user_id).roles} == {Role.TRANSLATOR, Role.MODERATOR}
 
     with app.app_context():
-        assignment_id = db.session.scalar(select(RoleAssignment.id).where(
-            RoleAssignment.user_id == user_id, RoleAssignment.role == Role.TRANSLATOR))
-    response = client.post(f"{page}/roles/{assignment_id}/remove",
-                           data={"csrf_token": csrf_token(client, page)})
+        assignment_id = db.session.scalar(
+            select(RoleAssignment.id).where(
+                RoleAssignment.user_id == user_id, RoleAssignment.role == Role.TRANSLATOR
+            )
+        )
+    response = client.post(
+        f"{page}/roles/{assignment_id}/remove", data={"csrf_token": csrf_token(client, page)}
+    )
     assert response.status_code == 302
     assert {a.role for a in get_user(app, user_id).roles} == {Role.MODERATOR}
 
@@ -84,8 +111,10 @@ def test_invalid_role_is_an_error_not_a_crash(app, client, auth):
     auth.login_as(Role.ADMIN, email="admin@example.org")
     user_id = make_user(app, email="t@example.org")
     page = f"/en/admin/users/{user_id}"
-    response = client.post(f"{page}/roles", data={
-        "csrf_token": csrf_token(client, page), "role": "emperor", "hub": "all"})
+    response = client.post(
+        f"{page}/roles",
+        data={"csrf_token": csrf_token(client, page), "role": "emperor", "hub": "all"},
+    )
     soup = check_page(response, status=400)
     assert soup.select(".error-summary a[href='#role']")
 
@@ -100,8 +129,9 @@ def test_deactivate_and_reactivate(app, client, auth):
     assert get_user(app, user_id).active is True
 
     own = f"/en/admin/users/{admin_id}"
-    response = client.post(f"{own}/active", data={"csrf_token": csrf_token(client, own)},
-                           follow_redirects=True)
+    response = client.post(
+        f"{own}/active", data={"csrf_token": csrf_token(client, own)}, follow_redirects=True
+    )
     soup = check_page(response)
     assert soup.select_one(".notice-error")
     assert get_user(app, admin_id).active is True
@@ -110,13 +140,25 @@ def test_deactivate_and_reactivate(app, client, auth):
 def test_change_password(app, client, auth):
     auth.login_as(Role.ANALYST, email="a@example.org")
     page = "/en/admin/account/password"
-    response = client.post(page, data={"csrf_token": csrf_token(client, page),
-                                       "current_password": "wrong", "password": "new password 1",
-                                       "confirm": "new password 1"})
+    response = client.post(
+        page,
+        data={
+            "csrf_token": csrf_token(client, page),
+            "current_password": "wrong",
+            "password": "new password 1",
+            "confirm": "new password 1",
+        },
+    )
     check_page(response, status=400)
-    response = client.post(page, data={"csrf_token": csrf_token(client, page),
-                                       "current_password": "correct horse battery staple",
-                                       "password": "new password 1", "confirm": "new password 1"})
+    response = client.post(
+        page,
+        data={
+            "csrf_token": csrf_token(client, page),
+            "current_password": "correct horse battery staple",
+            "password": "new password 1",
+            "confirm": "new password 1",
+        },
+    )
     assert response.status_code == 302
     assert client.get("/en/admin/").status_code == 200  # this session stays signed in
     auth.logout()

@@ -14,8 +14,9 @@ from app.hubs.services import ensure_hub
 
 def test_password_is_hashed_with_argon2(app):
     with app.app_context():
-        user = services.create_user(email="A@Example.org ", name="A", password="long enough pw",
-                                    roles=[Role.ANALYST])
+        user = services.create_user(
+            email="A@Example.org ", name="A", password="long enough pw", roles=[Role.ANALYST]
+        )
         assert user.email == "a@example.org"
         assert user.password_hash.startswith("$argon2id$")
         assert "long enough pw" not in user.password_hash
@@ -38,8 +39,13 @@ def test_roles_per_hub(app):
     with app.app_context():
         portugal = ensure_hub(slug="pt", name="Hub Portugal", country="PT")
         austria = ensure_hub(slug="at", name="Hub Austria", country="AT")
-        user = services.create_user(email="o@example.org", name="O", password="long enough pw",
-                                    roles=[Role.ORGANISER], hub=portugal)
+        user = services.create_user(
+            email="o@example.org",
+            name="O",
+            password="long enough pw",
+            roles=[Role.ORGANISER],
+            hub=portugal,
+        )
         assert user.has_role(Role.ORGANISER, hub_id=portugal.id)
         assert not user.has_role(Role.ORGANISER, hub_id=austria.id)
         assert not user.has_role(Role.ANALYST)
@@ -52,17 +58,20 @@ def test_roles_per_hub(app):
 
 def test_admin_passes_every_role_check(app):
     with app.app_context():
-        admin = services.create_user(email="ad@example.org", name="Ad", password="long enough pw",
-                                     roles=[Role.ADMIN])
+        admin = services.create_user(
+            email="ad@example.org", name="Ad", password="long enough pw", roles=[Role.ADMIN]
+        )
         assert all(admin.has_role(role) for role in Role)
 
 
 def test_last_admin_is_protected(app):
     with app.app_context():
-        admin = services.create_user(email="ad@example.org", name="Ad", password="long enough pw",
-                                     roles=[Role.ADMIN])
-        other = services.create_user(email="o@example.org", name="O", password="long enough pw",
-                                     roles=[Role.ADMIN])
+        admin = services.create_user(
+            email="ad@example.org", name="Ad", password="long enough pw", roles=[Role.ADMIN]
+        )
+        other = services.create_user(
+            email="o@example.org", name="O", password="long enough pw", roles=[Role.ADMIN]
+        )
         db.session.commit()
         services.set_active(other, False, acting_user=admin)
         with pytest.raises(DomainError):
@@ -73,10 +82,12 @@ def test_last_admin_is_protected(app):
 
 def test_removing_a_role_signs_the_user_out(app):
     with app.app_context():
-        admin = services.create_user(email="ad@example.org", name="Ad", password="long enough pw",
-                                     roles=[Role.ADMIN])
-        user = services.create_user(email="o@example.org", name="O", password="long enough pw",
-                                    roles=[Role.ORGANISER])
+        admin = services.create_user(
+            email="ad@example.org", name="Ad", password="long enough pw", roles=[Role.ADMIN]
+        )
+        user = services.create_user(
+            email="o@example.org", name="O", password="long enough pw", roles=[Role.ORGANISER]
+        )
         db.session.commit()
         token = user.session_token
         services.remove_role(user, user.roles[0].id, acting_user=admin)

@@ -71,13 +71,21 @@ def test_session_is_renewed_at_sign_in(app, client, auth):
 
 def test_next_only_goes_to_this_site(app, client):
     make_user(app)
-    for target, expected in (("/en/admin/users", "/en/admin/users"),
-                             ("https://evil.example/", "/en/admin/"),
-                             ("//evil.example/", "/en/admin/")):
+    for target, expected in (
+        ("/en/admin/users", "/en/admin/users"),
+        ("https://evil.example/", "/en/admin/"),
+        ("//evil.example/", "/en/admin/"),
+    ):
         token = csrf_token(client, "/en/login")
-        response = client.post("/en/login", data={
-            "email": "staff@example.org", "password": DEFAULT_PASSWORD,
-            "csrf_token": token, "next": target})
+        response = client.post(
+            "/en/login",
+            data={
+                "email": "staff@example.org",
+                "password": DEFAULT_PASSWORD,
+                "csrf_token": token,
+                "next": target,
+            },
+        )
         assert response.location == expected
         client.post("/en/logout", data={"csrf_token": csrf_token(client, "/en/")})
 
@@ -87,12 +95,14 @@ def test_login_is_rate_limited_with_a_friendly_page(make_app):
     client = app.test_client()
     for _ in range(3):
         token = csrf_token(client, "/fr/login")
-        response = client.post("/fr/login", data={"email": "a@b.org", "password": "x" * 12,
-                                                  "csrf_token": token})
+        response = client.post(
+            "/fr/login", data={"email": "a@b.org", "password": "x" * 12, "csrf_token": token}
+        )
         assert response.status_code == 400
     token = csrf_token(client, "/fr/login")
-    response = client.post("/fr/login", data={"email": "a@b.org", "password": "x" * 12,
-                                              "csrf_token": token})
+    response = client.post(
+        "/fr/login", data={"email": "a@b.org", "password": "x" * 12, "csrf_token": token}
+    )
     soup = check_page(response, status=429, lang="fr")
     assert "429" in text_of(soup)
     # reading the page is never limited
@@ -101,8 +111,9 @@ def test_login_is_rate_limited_with_a_friendly_page(make_app):
 
 def test_post_without_csrf_token_is_refused(app, client):
     make_user(app)
-    response = client.post("/en/login", data={"email": "staff@example.org",
-                                              "password": DEFAULT_PASSWORD})
+    response = client.post(
+        "/en/login", data={"email": "staff@example.org", "password": DEFAULT_PASSWORD}
+    )
     check_page(response, status=400)
     with client.session_transaction() as session:
         assert "_user_id" not in session
@@ -118,7 +129,8 @@ def test_deactivation_ends_existing_sessions(app, client, auth):
     auth.login()
     assert client.get("/en/admin/").status_code == 200
     with app.app_context():
-        services.set_active(db.session.get(User, user_id), False,
-                            acting_user=db.session.get(User, admin_id))
+        services.set_active(
+            db.session.get(User, user_id), False, acting_user=db.session.get(User, admin_id)
+        )
         db.session.commit()
     assert client.get("/en/admin/").status_code == 302

@@ -13,12 +13,18 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
-from tests.database import empty_all_tables, migrate_database, test_config, unavailable
+from tests.database import app_config, empty_all_tables, migrate_database, unavailable
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 VIEWPORTS = {"phone": (390, 844), "desktop": (1280, 800)}
 AXE_OPTIONS = {
@@ -60,7 +66,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     instance = tmp_path_factory.mktemp("live")
     url = f"sqlite:///{instance / 'live.db'}"
     migrate_database(url, instance)
-    app = create_app(test_config(url))
+    app = create_app(app_config(url))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -81,8 +87,10 @@ class Visitor:
         self.navigated: list[str] = []
         self.checked: list[str] = []
         self.shots = 0
-        page.on("framenavigated",
-                lambda frame: frame == page.main_frame and self.navigated.append(frame.url))
+        page.on(
+            "framenavigated",
+            lambda frame: frame == page.main_frame and self.navigated.append(frame.url),
+        )
 
     def goto(self, path: str):
         response = self.page.goto(self.base_url + path)

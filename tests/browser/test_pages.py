@@ -46,8 +46,7 @@ def test_language_switch_and_not_found(visitor):
 
 
 def test_admin_signs_in_and_creates_an_account(visitor, live_server):
-    make_user(live_server.app, email="admin@example.org", roles=[Role.ADMIN],
-              name="Ada Admin")
+    make_user(live_server.app, email="admin@example.org", roles=[Role.ADMIN], name="Ada Admin")
     page = visitor.page
     visitor.goto("/fr/login")
     page.get_by_label("Adresse e-mail").fill("admin@example.org")
