@@ -64,8 +64,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
     from app.public.views import bp as public_bp
+    from app.surveys.views import bp as surveys_bp
 
-    for blueprint in (public_bp, auth_bp, admin_bp):
+    for blueprint in (public_bp, auth_bp, admin_bp, surveys_bp):
         app.register_blueprint(blueprint)
 
     from app.auth.permissions import public
@@ -76,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.demo import demo_cli
+    from app.surveys.cli import surveys_cli
 
-    for group in (users_cli, demo_cli):
+    for group in (users_cli, demo_cli, surveys_cli):
         app.cli.add_command(group)

@@ -14,6 +14,8 @@ from app.auth import services as auth
 from app.auth.roles import Role
 from app.extensions import db
 from app.hubs.services import ensure_hub
+from app.surveys import services as survey_services
+from app.surveys.models import SurveyStatus
 
 demo_cli = AppGroup("demo", help="Demo content for local use.")
 
@@ -44,9 +46,14 @@ DEMO_USERS = [
 
 
 def load_demo_content() -> list[tuple[str, str, Role]]:
-    """Create demo hubs and accounts that are missing; return the logins."""
+    """Create demo hubs and accounts that are missing, open the shipped surveys; return logins."""
     for slug, name, country in DEMO_HUBS:
         ensure_hub(slug=slug, name=name, country=country)
+    loaded, _ = survey_services.load_survey_files([survey_services.SURVEYS_DIR])
+    for item in loaded:
+        survey = survey_services.get_survey(item.slug)
+        if survey.status == SurveyStatus.DRAFT:
+            survey_services.set_status(survey, SurveyStatus.OPEN)
     logins = []
     for email, name, role, password in DEMO_USERS:
         if auth.get_user_by_email(email) is None:

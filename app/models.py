@@ -2,5 +2,17 @@
 
 from app.auth.models import RoleAssignment, User
 from app.hubs.models import Hub
+from app.participants.models import Participant
+from app.surveys.models import Answer, Invitation, Response, Survey, SurveyVersion
 
-__all__ = ["Hub", "RoleAssignment", "User"]
+__all__ = [
+    "Answer",
+    "Hub",
+    "Invitation",
+    "Participant",
+    "Response",
+    "RoleAssignment",
+    "Survey",
+    "SurveyVersion",
+    "User",
+]

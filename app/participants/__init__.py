@@ -1,0 +1,1 @@
+"""Participants: one pseudonymous person across everything they do."""
