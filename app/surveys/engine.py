@@ -214,3 +214,19 @@ def unanswered_required(definition: Definition, answers: Answers) -> list[Page]:
                 missing.append(page)
                 break
     return missing
+
+
+def follow_ups(page: Page, scope: dict[str, Any], shown: set[str]) -> list[Question]:
+    """Questions that apply only because of an answer just given on this page.
+
+    Without JavaScript they cannot appear as the person types, so the page is
+    shown once more with them, instead of skipping them silently.
+    """
+    on_page = {question.id for question in page.questions}
+    return [
+        question for question in page.questions
+        if question.id not in shown and question.relevant is not None
+        and any(name.split(".")[0] in on_page for name in question.relevant.references)
+        and question_type(question.type).stores_answer and question.type != "calculate"
+        and question_applies(question, scope)
+    ]

@@ -8,7 +8,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from app.surveys import engine, labels
-from app.surveys.definition import Choice, Page, Question
+from app.surveys.definition import Choice, Question
 from app.surveys.question_types import OTHER, FieldError, Rating, input_id, question_type
 
 
@@ -19,23 +19,14 @@ class PageContext:
     errors: dict[str, object]  # input id -> message
     scope: dict[str, Any]
 
-    page_question_ids: frozenset[str] = frozenset()
-
     @classmethod
     def build(
-        cls,
-        language: str,
-        values: MultiDict,
-        errors: list[FieldError],
-        scope: dict[str, Any],
-        page: Page,
+        cls, language: str, values: MultiDict, errors: list[FieldError], scope: dict[str, Any]
     ) -> PageContext:
         by_input: dict[str, object] = {}
         for error in errors:
             by_input.setdefault(input_id(error.input_name), error.message)
-        return cls(
-            language, values, by_input, scope, frozenset(question.id for question in page.questions)
-        )
+        return cls(language, values, by_input, scope)
 
     def error_for(self, question: Question) -> object | None:
         """The message shown under the question (the "please specify" box has its own)."""
@@ -63,11 +54,4 @@ class PageContext:
         return list(qtype.scale(question)) if isinstance(qtype, Rating) else []
 
     def applies(self, question: Question) -> bool:
-        return engine.question_applies(question, self.scope) or any(
-            self._on_same_page(question, name)
-            for name in (question.relevant.references if question.relevant else ())
-        )
-
-    def _on_same_page(self, question: Question, name: str) -> bool:
-        # Depends on an answer given on this very page: shown, and judged when sent.
-        return name.split(".")[0] in self.page_question_ids
+        return engine.question_applies(question, self.scope)

@@ -189,41 +189,47 @@ def page(slug: str, page_id: str):
                 return redirect(url_for("surveys.saved", slug=slug))
             return redirect(url_for("surveys.page", slug=slug, page_id=response.current_page))
         if reading.ok:
-            answers = services.save_page(response, definition, current.id, reading.values, answers)
+            answers = services.save_page(response, definition, current.id, reading.values,
+                                         answers)
             services.note_language(response, current_language().code)
             quota = services.full_quota(survey, definition, answers)
             if quota is not None:
                 response.status = ResponseStatus.SCREENED_OUT
                 db.session.commit()
                 message = quota.message.get(language) if quota.message else None
-                return render_template(
-                    "surveys/closed.html",
-                    definition=definition,
-                    language=language,
-                    reason=message
-                    or _(
-                        "We already have enough answers from people like "
-                        "you. Thank you for your time."
-                    ),
-                ), 200
+                reason = message or _("We already have enough answers from people like you. "
+                                      "Thank you for your time.")
+                return render_template("surveys/closed.html", definition=definition,
+                                       language=language, reason=reason)
+            scope = engine.scope_of(definition, answers)
+            extra = engine.follow_ups(current, scope, set(request.form.getlist("_shown")))
+            if extra:
+                db.session.commit()
+                return _render_page(survey, definition, response, code, current, answers,
+                                    request.form, [], 200, follow_up=True)
             following = engine.next_page(definition, answers, current.id)
             response.current_page = following.id if following else REVIEW
             db.session.commit()
             return _go_to(slug, definition, response)
-        form_values, errors, status = request.form, reading.errors, 400
-    else:
-        form_values, errors, status = _stored_form_values(definition, answers), [], 200
+        return _render_page(survey, definition, response, code, current, answers,
+                            request.form, reading.errors, 400)
+    return _render_page(survey, definition, response, code, current, answers,
+                        _stored_form_values(definition, answers), [], 200)
 
+
+def _render_page(survey, definition: Definition, response: Response, code: str, current,
+                 answers: engine.Answers, form_values: MultiDict, errors: list, status: int,
+                 *, follow_up: bool = False):
+    language = _language(definition)
+    scope = engine.scope_of(definition, answers)
+    if errors:
+        # Judge relevance on what was just typed, so the same questions stay on screen.
+        reading = engine.read_page(definition, current, form_values, answers)
+        scope = engine.scope_of(definition, {**answers, **reading.values})
     return render_template(
-        "surveys/page.html",
-        survey=survey,
-        definition=definition,
-        page=current,
-        language=language,
-        errors=errors,
-        ctx=PageContext.build(
-            language, form_values, errors, engine.scope_of(definition, answers), current
-        ),
+        "surveys/page.html", survey=survey, definition=definition, page=current,
+        language=language, errors=errors, follow_up=follow_up,
+        ctx=PageContext.build(language, form_values, errors, scope),
         progress=engine.progress(definition, answers, current.id),
         has_previous=engine.previous_page(definition, answers, current.id) is not None,
         code=code,

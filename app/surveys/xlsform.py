@@ -355,6 +355,7 @@ class _Reader:
                     continue
                 if not separator:
                     mapping[column] = (prefix, "")
+                    found.append("")
                     continue
                 code = _language_code(language)
                 mapping[column] = (prefix, code)
@@ -367,13 +368,12 @@ class _Reader:
                             "'Language (code)'. Its values were ignored",
                         )
                     continue
-                if code not in found:
-                    found.append(code)
+                found.append(code)
             self.columns[sheet] = mapping
-        self.default_language = default or (found[0] if found else "en")
-        if self.default_language not in found:
-            found.insert(0, self.default_language)
-        self.languages = found
+        # Languages in order of first column; "" (a plain column) is the default language.
+        self.default_language = default or next((code for code in found if code), "en")
+        found = [code or self.default_language for code in found]
+        self.languages = list(dict.fromkeys([*found, self.default_language]))
 
     def has_values(self, sheet: str, column: str) -> bool:
         return any(column in row for row in self.book.get(sheet) or [])
@@ -426,7 +426,7 @@ class _Reader:
         raw_id = settings.get("form_id") or self.fallback_id
         version = 1
         if text := settings.get("version"):
-            if text.isdigit():
+            if text.isascii() and text.isdigit():
                 version = int(text)
             else:
                 self.problem(SETTINGS, 2, f"version '{text}' is not a whole number; using 1")
@@ -814,7 +814,9 @@ class _Writer:
                     row[ECHOS_CHOICES] = marker
         elif qtype == "yes_no":
             list_name, row[ECHOS_CHOICES] = self.yes_no_list(), BUILTIN
+        # pyxform rejects or_other together with a choice_filter; echos::options keeps it then.
         or_other = base in SELECT_TYPES[:2] and rest.get("other") is True
+        or_other = or_other and "choice_filter" not in rest
         if or_other:
             del rest["other"]
         if qtype == "single_choice" and base == "select_one":
@@ -872,12 +874,13 @@ class _Writer:
         rest = dict(self.definition)
         row: dict[str, Any] = {}
         default = rest.get("default_language")
-        title = self.text_cells("form_title", rest.get("title"))
-        if title is not None:
-            texts = rest.pop("title")
-            if default in texts:
-                row["form_title"] = texts[default]
-            row |= title
+        # pyxform fails on form_title::<language> columns, so only the default-language title
+        # is a column; a title that differs between languages is kept in echos::options.
+        title = rest.get("title")
+        if isinstance(title, dict) and _cellable(title.get(default)):
+            row["form_title"] = title[default]
+            if title == dict.fromkeys(self.languages, title[default]):
+                del rest["title"]
         survey_id = rest.get("id")
         if _cellable(survey_id) and _normalise_id(survey_id) == survey_id:
             row["form_id"] = rest.pop("id")
@@ -916,7 +919,7 @@ class _Writer:
         ]
         labels = {
             prefix: [f"{prefix}::{name}" for name in self.language_columns.values()]
-            for prefix in (*TRANSLATABLE_COLUMNS, "form_title")
+            for prefix in TRANSLATABLE_COLUMNS
         }
         survey_columns = [
             "type",
@@ -938,7 +941,6 @@ class _Writer:
         choice_columns = ["list_name", "name", *labels["label"], *self.choice_columns]
         settings_columns = [
             "form_title",
-            *labels["form_title"],
             "form_id",
             "version",
             "default_language",

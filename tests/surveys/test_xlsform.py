@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from pyxform.xls2xform import convert
 
 from app.surveys.xlsform import XLSFormError, XLSFormProblem, read_xlsform, write_xlsform
 
@@ -239,10 +240,12 @@ def test_round_trip_of_a_full_definition(tmp_path: Path) -> None:
         pytest.param(lambda d: d.update(kind="module"), id="module"),
         pytest.param(lambda d: d.update(languages=["de", "en"]), id="default-not-first"),
         pytest.param(lambda d: d.update(id="Not Normalised"), id="odd-id"),
-        pytest.param(lambda d: d["title"].pop("ar"), id="title-missing-a-language"),
+        pytest.param(lambda d: d["title"].pop("de"), id="title-missing-a-language"),
         pytest.param(lambda d: d["title"].update(en=" padded "), id="padded-title"),
         pytest.param(lambda d: d.update(choice_lists={}), id="empty-choice-lists"),
-        pytest.param(lambda d: d["choice_lists"].update(yes_no=[choice("a")]), id="list-name-clash"),
+        pytest.param(
+            lambda d: d["choice_lists"].update(yes_no=[choice("a")]), id="list-name-clash"
+        ),
         pytest.param(lambda d: d["choice_lists"]["areas"][0].update(value=1), id="int-value"),
         pytest.param(lambda d: d["choice_lists"]["areas"][0].update(rank=2), id="int-extra"),
         pytest.param(lambda d: d["pages"][0].update(relevant=""), id="empty-relevant"),
@@ -275,6 +278,10 @@ def test_export_is_plain_xlsform(tmp_path: Path) -> None:
     """Other XLSForm tools see groups, select types, or_other and bare choice filter columns."""
     path = tmp_path / "form.xlsx"
     write_xlsform(full_definition(), path)
+    assert (
+        "<h:title>Cancer mission consultation [en]</h:title>"
+        in convert(xlsform=path, validate=False).xform
+    )
     book = load_workbook(path)
     survey = [dict(zip(_row(book["survey"], 1), row, strict=True)) for row in _rows(book["survey"])]
     assert survey[0]["type"] == "begin group"
@@ -335,22 +342,25 @@ def test_read_a_standard_xlsform(tmp_path: Path) -> None:
         "media::image",
         "default",  # unsupported, but empty: nothing is lost
     ]
-    survey = [
-        header,
-        ["begin group", "household", "Household", "Ménage", None, None, "${consent} = 'yes'"],
-        ["select_one country or_other", "country", "Country", "Pays", "Where?", "yes"],
-        ["select_one city", "city", "City", "Ville", None, "TRUE()"]
-        + [None, None, None, "country=${country}", "minimal"],
-        [],
-        ["geopoint", "location", "Location", "Lieu"],
-        ["integer", "age", "Age", "Âge", None, "true", None, ". >= 0 and . <= 120", "0-120"]
-        + [None, None, None, "age.png"],
-        ["end group"],
-        ["text", "comment", "Comment", "Commentaire", None, None, None, None, None]
-        + [None, "multiline"],
-        ["calculate", "older", None, None, None, None, None, None, None]
-        + [None, None, "if(${age} > 60, 1, 0)"],
+    en, fr, rel = "label::English (en)", "label::Français (fr)", "relevant"
+    rows: list[dict[str, str]] = [
+        {"type": "begin group", "name": "household", en: "Household", fr: "Ménage"}
+        | {rel: "${consent} = 'yes'"},
+        {"type": "select_one country or_other", "name": "country", en: "Country", fr: "Pays"}
+        | {"hint::English (en)": "Where?", "required": "yes"},
+        {"type": "select_one city", "name": "city", en: "City", fr: "Ville", "required": "TRUE()"}
+        | {"choice_filter": "country=${country}", "appearance": "minimal"},
+        {},
+        {"type": "geopoint", "name": "location", en: "Location", fr: "Lieu"},
+        {"type": "integer", "name": "age", en: "Age", fr: "Âge", "required": "true"}
+        | {"constraint": ". >= 0 and . <= 120", "constraint_message::English (en)": "0-120"}
+        | {"media::image": "age.png"},
+        {"type": "end group"},
+        {"type": "text", "name": "comment", en: "Comment", fr: "Commentaire"}
+        | {"appearance": "multiline"},
+        {"type": "calculate", "name": "older", "calculation": "if(${age} > 60, 1, 0)"},
     ]
+    survey = [header, *([row.get(column) for column in header] for row in rows)]
     choices = [
         ["list_name", "name", "label::English (en)", "label::Français (fr)", "country"],
         ["country", "pt", "Portugal", "Portugal"],
@@ -367,10 +377,11 @@ def test_read_a_standard_xlsform(tmp_path: Path) -> None:
     definition, problems = read_xlsform(path)
 
     assert problems == [
-        XLSFormProblem("survey", 1, "column 'media::image' is not supported; its values were ignored"),
+        XLSFormProblem(
+            "survey", 1, "column 'media::image' is not supported; its values were ignored"
+        ),
         XLSFormProblem("survey", 6, "type 'geopoint' is not supported; skipped"),
     ]
-    fr_en = ("en", "fr")
     assert definition == {
         "id": "household-2026",
         "kind": "survey",
@@ -380,8 +391,8 @@ def test_read_a_standard_xlsform(tmp_path: Path) -> None:
         "title": {"en": "Household survey", "fr": "Household survey"},
         "choice_lists": {
             "country": [
-                {"value": "pt", "label": dict(zip(fr_en, ["Portugal", "Portugal"], strict=True))},
-                {"value": "fr", "label": dict(zip(fr_en, ["France", "France"], strict=True))},
+                {"value": "pt", "label": {"en": "Portugal", "fr": "Portugal"}},
+                {"value": "fr", "label": {"en": "France", "fr": "France"}},
             ],
             "city": [
                 {"value": "lisbon", "label": {"en": "Lisbon", "fr": "Lisbonne"}, "country": "pt"},
@@ -467,10 +478,15 @@ def test_unsupported_structures_are_reported_and_skipped(tmp_path: Path) -> None
     assert definition["id"] == "odd-form"
     assert definition["languages"] == ["en"]
     assert definition["pages"][0]["questions"] == [
-        {"id": "a", "type": "integer", "label": {"en": "A"}, "relevant": "(${a} = 1) and (${b} > 2)"},
+        {
+            "id": "a",
+            "type": "integer",
+            "label": {"en": "A"},
+            "relevant": "(${a} = 1) and (${b} > 2)",
+        },
         {"id": "b", "type": "integer", "label": {"en": "B"}, "relevant": "${a} = 1"},
     ]
-    assert [p.id for p in _pages(definition)] == ["main", "page_t"]
+    assert [page["id"] for page in definition["pages"]] == ["main", "page_t"]
     assert [(p.sheet, p.row) for p in problems] == [
         ("survey", 1),  # trigger column
         ("survey", 3),  # nested group with relevant
@@ -481,15 +497,6 @@ def test_unsupported_structures_are_reported_and_skipped(tmp_path: Path) -> None
         ("survey", 11),  # rank
     ]
     assert "function 'today()' in relevant is not supported" in problems[2].message
-
-
-class _Page:
-    def __init__(self, page: dict[str, Any]) -> None:
-        self.id = page["id"]
-
-
-def _pages(definition: dict[str, Any]) -> list[_Page]:
-    return [_Page(page) for page in definition["pages"]]
 
 
 def test_not_an_xlsx_file_is_an_error(tmp_path: Path) -> None:
@@ -504,3 +511,33 @@ def test_workbook_without_survey_sheet_is_an_error(tmp_path: Path) -> None:
     build_workbook(path, {"choices": [["list_name", "name"]], "settings": [["form_id"]]})
     with pytest.raises(XLSFormError, match="no 'survey' sheet"):
         read_xlsform(path)
+
+
+def test_translated_titles_and_plain_label_columns(tmp_path: Path) -> None:
+    """form_title::<language> wins over form_title; a plain label is the default language."""
+    path = tmp_path / "form.xlsx"
+    survey = [
+        ["type", "name", "label", "label::English (en)", "hint"],
+        ["text", "city", "Stadt", "City", "Wo?"],
+    ]
+    settings = [
+        ["form_title", "form_title::Deutsch (de)", "form_title::English (en)", "default_language"],
+        ["Umfrage", "Umfrage", "Survey", "Deutsch (de)"],
+    ]
+    build_workbook(path, {"survey": survey, "settings": settings})
+
+    definition, problems = read_xlsform(path)
+
+    assert problems == []
+    assert definition["id"] == "form"
+    assert definition["default_language"] == "de"
+    assert definition["languages"] == ["de", "en"]
+    assert definition["title"] == {"de": "Umfrage", "en": "Survey"}
+    assert definition["pages"][0]["questions"] == [
+        {
+            "id": "city",
+            "type": "text",
+            "label": {"de": "Stadt", "en": "City"},
+            "hint": {"de": "Wo?"},
+        }
+    ]
