@@ -64,9 +64,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
     from app.public.views import bp as public_bp
+    from app.surveys.manage_views import bp as manage_surveys_bp
     from app.surveys.views import bp as surveys_bp
 
-    for blueprint in (public_bp, auth_bp, admin_bp, surveys_bp):
+    for blueprint in (public_bp, auth_bp, admin_bp, surveys_bp, manage_surveys_bp):
         app.register_blueprint(blueprint)
 
     from app.auth.permissions import public

@@ -6,7 +6,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from app.auth.permissions import public
 from app.health import database_status
-from app.i18n import LANGUAGE_COOKIE, best_language
+from app.i18n import LANGUAGE_COOKIE, best_language, current_language
+from app.surveys.services import open_surveys
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
@@ -25,7 +26,10 @@ def root():
 @public
 def home():
     """Introduce the platform and list what is open to take part in."""
-    return render_template("public/home.html")
+    language = current_language().code
+    surveys = [(survey, definition, definition.language_for(language))
+               for survey, definition in open_surveys()]
+    return render_template("public/home.html", surveys=surveys)
 
 
 @bp.route("/healthz")

@@ -28,6 +28,7 @@ from app.surveys.expressions import evaluate_bool
 from app.surveys.loader import (
     DefinitionError,
     LoadResult,
+    Problem,
     Source,
     check_and_build,
     content_hash,
@@ -105,6 +106,18 @@ def store_version(definition: Definition, source_text: str) -> LoadedVersion:
     db.session.add(version)
     db.session.flush()
     return LoadedVersion(survey.slug, number, created=True)
+
+
+def store_checked_source(source: Source) -> LoadedVersion:
+    """Check one uploaded definition (modules from surveys/) and store it."""
+    modules = load_definitions([], library=[SURVEYS_DIR]).modules
+    definition, problems = check_and_build(source, modules)
+    if definition is None:
+        raise DefinitionError(problems)
+    if definition.kind != "survey":
+        raise DefinitionError([Problem(source.file, 1, "kind",
+                                       "a module cannot be stored on its own")])
+    return store_version(definition, source.text)
 
 
 @lru_cache(maxsize=256)
@@ -186,6 +199,7 @@ class Funnel:
     started: int
     completed: int
     withdrawn: int
+    screened_out: int
 
     @property
     def completion_rate(self) -> float | None:
@@ -193,10 +207,19 @@ class Funnel:
 
 
 def funnel(survey: Survey) -> Funnel:
+    """Responses by status in one query (previews left out)."""
+    rows = db.session.execute(
+        select(Response.status, func.count(Response.id))
+        .join(SurveyVersion)
+        .where(SurveyVersion.survey_id == survey.id, Response.channel != Channel.PREVIEW)
+        .group_by(Response.status)
+    )
+    by_status = {status: count for status, count in rows}
     return Funnel(
-        started=count_responses(survey),
-        completed=count_responses(survey, ResponseStatus.COMPLETE),
-        withdrawn=count_responses(survey, ResponseStatus.WITHDRAWN),
+        started=sum(by_status.values()),
+        completed=by_status.get(ResponseStatus.COMPLETE, 0),
+        withdrawn=by_status.get(ResponseStatus.WITHDRAWN, 0),
+        screened_out=by_status.get(ResponseStatus.SCREENED_OUT, 0),
     )
 
 

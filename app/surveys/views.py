@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from app.auth.permissions import public
+from app.auth.roles import Role
 from app.errors import DomainError
 from app.extensions import db
 from app.i18n import current_language
@@ -54,6 +56,10 @@ def _require_response(slug: str) -> tuple[Survey, Definition, Response, str]:
     if response is None or response.version.survey_id != survey.id:
         return None  # type: ignore[return-value]
     return survey, services.definition_of(response.version), response, code
+
+
+def _may_preview() -> bool:
+    return current_user.is_authenticated and current_user.has_role(Role.ORGANISER)
 
 
 def _language(definition: Definition) -> str:
