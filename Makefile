@@ -41,7 +41,7 @@ lint: install-test
 # Extract every string, merge it into each catalogue, compile.
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output --project "ECHoS Engage" .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-location --ignore-obsolete
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --ignore-obsolete
 	$(BIN)/pybabel compile -d translations
 
 # Start a new language: make translation-init LANG=es

@@ -167,27 +167,25 @@ def _schema_validator() -> Draft202012Validator:
 
 
 def _schema_problems(source: Source) -> list[Problem]:
-    problems = []
+    problems: list[Problem] = []
     for error in _schema_validator().iter_errors(source.data):
-        path = tuple(error.absolute_path)
-        message = error.message
-        if error.validator == "additionalProperties":
-            message = "unknown key: " + message.split("(")[-1].rstrip(")").replace(
-                " were unexpected", ""
-            ).replace(" was unexpected", "")
-        elif error.validator == "oneOf" and isinstance(error.instance, dict):
-            message = _one_of_message(error)
-        problems.append(Problem(source.file, source.line(path), format_path(path), message))
+        problems.extend(_error_problems(source, error))
     return problems
 
 
-def _one_of_message(error) -> str:
-    """Say what is wrong with the closest alternative, not that none matched."""
-    best = None
-    for sub in error.context or ():
-        if best is None or len(sub.absolute_path) > len(best.absolute_path):
-            best = sub
-    return best.message if best is not None else error.message
+def _error_problems(source: Source, error) -> list[Problem]:
+    """One schema error as problems that point at the offending key itself."""
+    if error.validator == "oneOf" and isinstance(error.instance, dict) and error.context:
+        # Speak of the alternative that got furthest, not "matches none of".
+        best = max(error.context, key=lambda sub: len(sub.absolute_path))
+        return _error_problems(source, best)
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = set(error.schema.get("properties", {}))
+        return [Problem(source.file, source.line((*path, key)), format_path((*path, key)),
+                        f"unknown key {key!r}")
+                for key in sorted(set(error.instance) - known)]
+    return [Problem(source.file, source.line(path), format_path(path), error.message)]
 
 
 def content_hash(data: Mapping[str, Any]) -> str:

@@ -77,14 +77,16 @@ def start(slug: str):
         code = new_code()
         _remember(slug, code)
         response = None
-    closed = services.accepting_reason(survey, definition)
-    needs_invitation = definition.settings.mode == "invited" and response is None
+    preview = _may_preview()
+    closed = None if preview else services.accepting_reason(survey, definition)
+    needs_invitation = definition.settings.mode == "invited" and response is None and not preview
     return render_template(
         "surveys/start.html",
         survey=survey,
         definition=definition,
         response=response,
         closed=closed,
+        preview=preview,
         needs_invitation=needs_invitation,
         language=_language(definition),
         page_count=len(engine.pages_that_apply(definition, {})),
@@ -96,7 +98,8 @@ def start(slug: str):
 def begin(slug: str):
     """Create the response (once per code) and go to the first page."""
     survey, definition = _load(slug)
-    closed = services.accepting_reason(survey, definition)
+    preview = request.form.get("preview") == "1" and _may_preview()
+    closed = None if preview else services.accepting_reason(survey, definition)
     if closed is not None:
         return render_template(
             "surveys/closed.html",
@@ -105,7 +108,7 @@ def begin(slug: str):
             language=_language(definition),
         ), 403
     invitation = None
-    if definition.settings.mode == "invited":
+    if definition.settings.mode == "invited" and not preview:
         token = request.form.get("invitation", "")
         invitation = services.find_invitation(survey, token) if token.strip() else None
         if invitation is None or invitation.status in (
@@ -129,7 +132,7 @@ def begin(slug: str):
         version=services.latest_version(survey),
         code=code,
         language=current_language().code,
-        channel=Channel.WEB,
+        channel=Channel.PREVIEW if preview else Channel.WEB,
         invitation=invitation,
     )
     db.session.commit()
