@@ -88,23 +88,37 @@ class DefinitionError(ValueError):
 
 @dataclass
 class Source:
-    """One definition file as plain data, with the line of every key and item."""
+    """One definition file as plain data; line numbers are found only when needed."""
 
     file: str
     data: Any
-    lines: dict[Path_, int] = field(default_factory=dict)
     text: str = ""
+    _lines: dict[Path_, int] | None = field(default=None, repr=False)
 
     @property
     def id(self) -> str | None:
         return self.data.get("id") if isinstance(self.data, dict) else None
 
+    @property
+    def lines(self) -> dict[Path_, int]:
+        if self._lines is None:
+            # The round-trip parser knows every line but is ten times slower than the
+            # C-backed safe one, so it runs only when a problem has to be located.
+            self._lines = {(): 1}
+            if self.text:
+                try:
+                    _plain(YAML(typ="rt").load(self.text), (), self._lines)
+                except YAMLError:
+                    pass
+        return self._lines
+
     def line(self, path: Path_) -> int | None:
+        lines = self.lines
         while path:
-            if path in self.lines:
-                return self.lines[path]
+            if path in lines:
+                return lines[path]
             path = path[:-1]
-        return self.lines.get(())
+        return lines.get(())
 
 
 def format_path(path: Path_) -> str:
@@ -115,18 +129,19 @@ def format_path(path: Path_) -> str:
 
 
 def _plain(node: Any, path: Path_, lines: dict[Path_, int]) -> Any:
-    """ruamel's nodes to JSON-like data, noting the 1-based line of each path."""
-    if isinstance(node, CommentedMap):
+    """Parsed YAML to JSON-like data, noting the 1-based line of each path when known."""
+    if isinstance(node, dict):
         result = {}
         for key in node:
-            line = node.lc.key(key)[0] + 1
-            lines[(*path, str(key))] = line
+            if isinstance(node, CommentedMap):
+                lines[(*path, str(key))] = node.lc.key(key)[0] + 1
             result[str(key)] = _plain(node[key], (*path, str(key)), lines)
         return result
-    if isinstance(node, CommentedSeq):
+    if isinstance(node, list):
         result = []
         for index, item in enumerate(node):
-            lines[(*path, index)] = node.lc.item(index)[0] + 1
+            if isinstance(node, CommentedSeq):
+                lines[(*path, index)] = node.lc.item(index)[0] + 1
             result.append(_plain(item, (*path, index), lines))
         return result
     if isinstance(node, datetime | date):
@@ -136,21 +151,27 @@ def _plain(node: Any, path: Path_, lines: dict[Path_, int]) -> Any:
     return node
 
 
-def parse_source(text: str, file: str) -> tuple[Source | None, list[Problem]]:
-    yaml = YAML(typ="rt")
+def _load_yaml(text: str) -> Any:
     try:
-        raw = yaml.load(text)
+        return YAML(typ="safe").load(text)  # C-backed: fast for the usual case
+    except YAMLError:
+        # The C scanner rejects a few plain scalars that YAML 1.2 allows (a "?" inside
+        # a flow mapping); the pure parser is the reference, so it has the last word.
+        return YAML(typ="rt").load(text)
+
+
+def parse_source(text: str, file: str) -> tuple[Source | None, list[Problem]]:
+    try:
+        raw = _load_yaml(text)
     except YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        return None, [
-            Problem(file, line, "", f"not valid YAML: {getattr(error, 'problem', error)}")
-        ]
-    lines: dict[Path_, int] = {(): 1}
-    data = _plain(raw, (), lines)
+        problem = getattr(error, "problem", None) or error
+        return None, [Problem(file, line, "", f"not valid YAML: {problem}")]
+    data = _plain(raw, (), {})
     if not isinstance(data, dict):
         return None, [Problem(file, 1, "", "a definition must be a mapping of keys")]
-    return Source(file, data, lines, text), []
+    return Source(file, data, text), []
 
 
 def read_source(path: Path) -> tuple[Source | None, list[Problem]]:
