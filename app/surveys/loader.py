@@ -6,6 +6,7 @@ fixes a definition in one pass; nothing is half-loaded.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -106,10 +107,8 @@ class Source:
             # C-backed safe one, so it runs only when a problem has to be located.
             self._lines = {(): 1}
             if self.text:
-                try:
+                with contextlib.suppress(YAMLError):
                     _plain(YAML(typ="rt").load(self.text), (), self._lines)
-                except YAMLError:
-                    pass
         return self._lines
 
     def line(self, path: Path_) -> int | None:
