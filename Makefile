@@ -50,6 +50,8 @@ translation-init: install
 
 bench: install-test compile
 	$(BIN)/python bench/request_throughput.py
+	$(BIN)/python bench/definition_load.py
+	$(BIN)/python bench/respondent_throughput.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -58,22 +58,16 @@ def choices_for(question: Question, scope: dict[str, Any]) -> tuple[Choice, ...]
 def pages_that_apply(definition: Definition, answers: Answers) -> list[Page]:
     """Pages in order, leaving out those whose relevance is false given earlier answers."""
     shown = []
+    scope: dict[str, Any] = {}
     for page in definition.pages:
-        earlier = {
-            qid: value
-            for qid, value in answers.items()
-            if _page_index(definition, qid) < definition.pages.index(page)
-        }
-        if page_applies(page, scope_of(definition, earlier)):
+        if page_applies(page, scope):
             shown.append(page)
+        # Later pages see this page's answers, whether or not it applied.
+        for question in page.questions:
+            if question.id in answers:
+                scope.update(question_type(question.type).expression_values(
+                    question, answers[question.id]))
     return shown
-
-
-def _page_index(definition: Definition, question_id: str) -> int:
-    for index, page in enumerate(definition.pages):
-        if any(q.id == question_id for q in page.questions):
-            return index
-    return len(definition.pages)
 
 
 def next_page(definition: Definition, answers: Answers, current: str | None) -> Page | None:

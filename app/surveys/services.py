@@ -6,12 +6,10 @@ with translatable messages.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
@@ -120,20 +118,26 @@ def store_checked_source(source: Source) -> LoadedVersion:
     return store_version(definition, source.text)
 
 
-@lru_cache(maxsize=256)
-def _definition_from_json(digest: str, data_json: str) -> Definition:
-    # Keyed by content hash: a stored version never changes, so neither does this.
-    source = Source(file=f"<stored {digest[:12]}>", data=json.loads(data_json))
-    definition, problems = check_and_build(source, {})
-    if definition is None:
-        raise DefinitionError(problems)
-    return definition
+_DEFINITIONS: dict[str, Definition] = {}
+_DEFINITIONS_KEPT = 256
 
 
 def definition_of(version: SurveyVersion) -> Definition:
-    return _definition_from_json(
-        version.content_hash, json.dumps(version.definition, sort_keys=True)
-    )
+    """The built definition of a stored version.
+
+    Kept per process by content hash: a stored version never changes, so this is
+    a pure function of the hash and holds no request or user state.
+    """
+    found = _DEFINITIONS.get(version.content_hash)
+    if found is None:
+        source = Source(file=f"<stored {version.content_hash[:12]}>", data=version.definition)
+        found, problems = check_and_build(source, {})
+        if found is None:
+            raise DefinitionError(problems)
+        if len(_DEFINITIONS) >= _DEFINITIONS_KEPT:
+            _DEFINITIONS.pop(next(iter(_DEFINITIONS)))
+        _DEFINITIONS[version.content_hash] = found
+    return found
 
 
 def list_surveys() -> list[Survey]:
