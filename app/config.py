@@ -74,4 +74,12 @@ def load_config(instance_path: Path) -> dict[str, object]:
         "PROXY_FIX_HOPS": int(os.environ.get("PROXY_FIX_HOPS", 0)),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "DEMO_CONTENT_ALLOWED": not production,
+        # Without MAIL_SERVER, messages are written to instance/outbox/ (development).
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", 587)),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", True),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "ECHoS Engage <no-reply@localhost>"),
+        "RESUME_EMAIL_RATE_LIMIT": os.environ.get("RESUME_EMAIL_RATE_LIMIT", "5 per hour"),
     }

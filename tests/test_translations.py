@@ -17,8 +17,9 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_ge
 
 
 def _source_messages() -> set[str]:
-    method_map = [("app/**.py", "python"), ("app/**/templates/**.html", "jinja2")]
-    options = {"app/**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    method_map = [("app/**.py", "python"), ("app/**/templates/**.html", "jinja2"),
+                  ("app/**/templates/**.txt", "jinja2")]
+    options = {pattern: {"extensions": "jinja2.ext.i18n"} for pattern, _ in method_map[1:]}
     found = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map=method_map, options_map=options, keywords=KEYWORDS

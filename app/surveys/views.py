@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from email_validator import EmailNotValidError, validate_email
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -10,7 +21,8 @@ from werkzeug.datastructures import MultiDict
 from app.auth.permissions import public
 from app.auth.roles import Role
 from app.errors import DomainError
-from app.extensions import db
+from app.extensions import db, limiter
+from app.mailer import send_mail
 from app.i18n import current_language
 from app.surveys import engine, services
 from app.surveys.codes import new_code, normalise_code
@@ -339,6 +351,41 @@ def saved(slug: str):
         language=_language(definition),
         code=code,
     )
+
+
+def _email_limit() -> str:
+    return current_app.config["RESUME_EMAIL_RATE_LIMIT"]
+
+
+@bp.route("/email-link", methods=["POST"])
+@limiter.limit(_email_limit)
+@public
+def email_link(slug: str):
+    """Send the resume link to an address the respondent gives; the address is not kept."""
+    found = _require_response(slug)
+    if found is None:
+        return redirect(url_for("surveys.start", slug=slug))
+    survey, definition, _response, code = found
+    language = _language(definition)
+    typed = request.form.get("email", "").strip()
+    try:
+        address = validate_email(typed, check_deliverability=False).normalized
+    except EmailNotValidError:
+        error = (_("Enter your e-mail address.") if not typed else
+                 _("Enter an e-mail address in the form name@example.org."))
+        return render_template("surveys/saved.html", survey=survey, definition=definition,
+                               language=language, code=code, email_error=error,
+                               email_value=typed), 400
+    title = definition.title.get(language)
+    link = url_for("surveys.resume_link", slug=slug, code=code, _external=True)
+    send_mail(
+        to=address,
+        subject=_("Your link to continue: %(title)s", title=title),
+        body=render_template("surveys/email_resume.txt", title=title, link=link, code=code),
+    )
+    flash(_("We sent the link to %(address)s. We do not keep this address.", address=address),
+          "success")
+    return redirect(url_for("surveys.saved", slug=slug))
 
 
 @bp.route("/resume", methods=["GET", "POST"])

@@ -276,3 +276,42 @@ def test_page_of_another_survey_or_without_response_goes_to_start(app, client):
     response = client.get("/en/s/short-survey/p/about")
     assert response.location == "/en/s/short-survey/"
     assert BeautifulSoup(client.get("/en/s/short-survey/").data, "html.parser").h1
+
+
+def test_resume_link_by_email_is_sent_and_not_stored(app, client):
+    from email import policy
+    from email.parser import BytesParser
+
+    from app.mailer import outbox_dir
+
+    open_survey(app, "short-survey", SMALL)
+    start(client, lang="de")
+    post(client, "/de/s/short-survey/p/about", {"smoker": "no", "_shown": "smoker"})
+    saved = "/de/s/short-survey/saved"
+    code = check_page(client.get(saved), lang="de").select_one("main .code").get_text(strip=True)
+
+    bad = client.post("/de/s/short-survey/email-link",
+                      data={"csrf_token": csrf_token(client, saved), "email": "not-an-address"})
+    soup = check_page(bad, status=400, lang="de")
+    assert soup.find("input", attrs={"name": "email"})["value"] == "not-an-address"
+
+    with app.app_context():
+        folder = outbox_dir()
+    before = set(folder.glob("*.eml")) if folder.exists() else set()
+    sent = client.post("/de/s/short-survey/email-link",
+                       data={"csrf_token": csrf_token(client, saved), "email": "ana@example.org"})
+    assert sent.location == saved
+    new = set(folder.glob("*.eml")) - before
+    assert len(new) == 1
+    message = BytesParser(policy=policy.default).parsebytes(new.pop().read_bytes())
+    assert message["To"] == "ana@example.org"
+    assert "Testumfrage" in message["Subject"]
+    body = message.get_content()
+    assert f"/de/s/short-survey/resume/{code}" in body
+    assert "Hallo" in body or "Guten Tag" in body
+    with app.app_context():
+        from sqlalchemy import text
+
+        for table in db.metadata.sorted_tables:
+            for row in db.session.execute(text(f'SELECT * FROM "{table.name}"')):
+                assert "ana@example.org" not in str(row)
