@@ -80,6 +80,8 @@ def load_config(instance_path: Path) -> dict[str, object]:
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS", True),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
-        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "ECHoS Engage <no-reply@localhost>"),
+        "MAIL_DEFAULT_SENDER": os.environ.get(
+            "MAIL_DEFAULT_SENDER", "ECHoS Engage <no-reply@localhost>"
+        ),
         "RESUME_EMAIL_RATE_LIMIT": os.environ.get("RESUME_EMAIL_RATE_LIMIT", "5 per hour"),
     }

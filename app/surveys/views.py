@@ -22,8 +22,8 @@ from app.auth.permissions import public
 from app.auth.roles import Role
 from app.errors import DomainError
 from app.extensions import db, limiter
-from app.mailer import send_mail
 from app.i18n import current_language
+from app.mailer import send_mail
 from app.surveys import engine, services
 from app.surveys.codes import new_code, normalise_code
 from app.surveys.definition import Definition
