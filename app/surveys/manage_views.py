@@ -16,7 +16,7 @@ from app.extensions import db
 from app.surveys import services
 from app.surveys.forms import InvitationForm, UploadForm
 from app.surveys.loader import DefinitionError, parse_source
-from app.surveys.models import SurveyStatus, SurveyVersion
+from app.surveys.models import SurveyStatus
 
 bp = Blueprint("manage_surveys", __name__, template_folder="templates",
                url_prefix="/<lang:lang_code>/admin/surveys")
@@ -26,11 +26,15 @@ bp = Blueprint("manage_surveys", __name__, template_folder="templates",
 @roles_required(Role.ORGANISER)
 def index():
     """Every survey with its status and how many have answered."""
+    return render_template("surveys/manage/index.html", rows=_survey_rows(), form=UploadForm())
+
+
+def _survey_rows() -> list[tuple]:
     rows = []
     for survey in services.list_surveys():
         version = services.latest_version(survey)
         rows.append((survey, version, services.definition_of(version), services.funnel(survey)))
-    return render_template("surveys/manage/index.html", rows=rows, form=UploadForm())
+    return rows
 
 
 @bp.route("/<slug>")
@@ -40,13 +44,18 @@ def detail(slug: str):
     survey = services.get_survey(slug)
     if survey is None:
         abort(404)
+    return _render_detail(survey, InvitationForm())
+
+
+def _render_detail(survey, invitation_form: InvitationForm, status: int = 200):
     version = services.latest_version(survey)
     definition = services.definition_of(version)
     return render_template(
         "surveys/manage/detail.html", survey=survey, version=version, definition=definition,
         funnel=services.funnel(survey), invitations=services.invitation_counts(survey),
-        invitation_form=InvitationForm(), closed_reason=services.accepting_reason(
-            survey, definition), SurveyStatus=SurveyStatus)
+        invitation_list=services.recent_invitations(survey), invitation_form=invitation_form,
+        closed_reason=services.accepting_reason(survey, definition), SurveyStatus=SurveyStatus,
+    ), status
 
 
 @bp.route("/<slug>/status", methods=["POST"])
@@ -126,11 +135,7 @@ def upload():
                             number=stored.number), "success")
                     return redirect(url_for("manage_surveys.detail", slug=stored.slug))
             problems += [str(problem) for problem in found]
-    rows = []
-    for survey in services.list_surveys():
-        version = services.latest_version(survey)
-        rows.append((survey, version, services.definition_of(version), services.funnel(survey)))
-    return render_template("surveys/manage/index.html", rows=rows, form=form,
+    return render_template("surveys/manage/index.html", rows=_survey_rows(), form=form,
                            problems=problems), 400
 
 
@@ -182,13 +187,7 @@ def invitations(slug: str):
         if not references and not form.invitees.errors:
             form.count.errors = [_("Enter a number of invitations or choose a file.")]
     if form.errors or not references:
-        version = services.latest_version(survey)
-        definition = services.definition_of(version)
-        return render_template(
-            "surveys/manage/detail.html", survey=survey, version=version, definition=definition,
-            funnel=services.funnel(survey), invitations=services.invitation_counts(survey),
-            invitation_form=form, SurveyStatus=SurveyStatus,
-            closed_reason=services.accepting_reason(survey, definition)), 400
+        return _render_detail(survey, form, 400)
     created = services.create_invitations(survey, references)
     db.session.commit()
     out = io.StringIO()
@@ -199,7 +198,3 @@ def invitations(slug: str):
         writer.writerow([reference or "", token, link])
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{slug}-invitations.csv"'})
-
-
-def version_label(version: SurveyVersion) -> str:
-    return f"{version.number} ({version.content_hash[:8]})"

@@ -404,6 +404,12 @@ def find_invitation(survey: Survey, token: str) -> Invitation | None:
     )
 
 
+def recent_invitations(survey: Survey, limit: int = 200) -> list[Invitation]:
+    return list(db.session.scalars(
+        select(Invitation).where(Invitation.survey_id == survey.id)
+        .order_by(Invitation.id.desc()).limit(limit)))
+
+
 def invitation_counts(survey: Survey) -> dict[str, int]:
     rows = db.session.execute(
         select(Invitation.status, func.count(Invitation.id))

@@ -315,3 +315,53 @@ def test_resume_link_by_email_is_sent_and_not_stored(app, client):
         for table in db.metadata.sorted_tables:
             for row in db.session.execute(text(f'SELECT * FROM "{table.name}"')):
                 assert "ana@example.org" not in str(row)
+
+
+def test_open_and_close_dates_and_response_limit(app, client):
+    from datetime import timedelta
+
+    from app.timeutil import utcnow
+
+    later = (utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    not_yet = SMALL.replace("pages:", f"settings: {{opens: '{later}'}}\npages:")
+    open_survey(app, "short-survey", not_yet)
+    soup = check_page(client.get("/en/s/short-survey/"))
+    assert "This survey opens on" in text_of(soup)
+
+    limited = SMALL.replace("pages:", "settings: {response_limit: 1}\npages:")
+    open_survey(app, "short-survey", limited)
+    start(client)
+    post(client, "/en/s/short-survey/p/about", {"smoker": "no", "_shown": "smoker"})
+    post(client, "/en/s/short-survey/p/views", {})
+    client.post("/en/s/short-survey/submit",
+                data={"csrf_token": csrf_token(client, "/en/s/short-survey/review")})
+    newcomer = app.test_client()
+    assert "all the answers it needs" in text_of(check_page(newcomer.get("/en/s/short-survey/")))
+
+
+def test_full_quota_ends_the_survey_politely(app, client):
+    quota = """settings:
+  quotas:
+    - id: smokers
+      when: "${smoker} = 'yes'"
+      limit: 1
+      message: {en: We have heard from enough smokers. Thank you!, de: Danke!}
+pages:"""
+    open_survey(app, "short-survey", SMALL.replace("pages:", quota))
+    for attempt in range(2):
+        browser = app.test_client()
+        start(browser)
+        response = post(browser, "/en/s/short-survey/p/about",
+                        {"smoker": "yes", "per_day": "5", "_shown": ["smoker", "per_day"]})
+        if attempt == 0:
+            assert response.status_code == 302
+            post(browser, "/en/s/short-survey/p/quitting", {})
+            post(browser, "/en/s/short-survey/p/views", {})
+            browser.post("/en/s/short-survey/submit",
+                         data={"csrf_token": csrf_token(browser, "/en/s/short-survey/review")})
+        else:
+            soup = check_page(response)
+            assert "enough smokers" in text_of(soup)
+    with app.app_context():
+        statuses = sorted(r.status.value for r in db.session.scalars(select(Response)))
+    assert statuses == ["complete", "screened_out"]
