@@ -26,7 +26,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-VIEWPORTS = {"phone": (390, 844), "desktop": (1280, 800)}
+VIEWPORTS = {"phone": (390, 844), "desktop": (1280, 800), "narrow": (320, 640)}
+DEFAULT_VIEWPORTS = ["phone", "desktop"]  # "narrow" (320 px reflow) is asked for by name
 AXE_OPTIONS = {
     "runOnly": {
         "type": "tag",
@@ -133,7 +134,7 @@ class Visitor:
         assert not unchecked, f"pages visited without an axe check: {unchecked}"
 
 
-@pytest.fixture(params=list(VIEWPORTS))
+@pytest.fixture(params=DEFAULT_VIEWPORTS)
 def visitor(request, chromium_browser, live_server) -> Iterator[Visitor]:
     width, height = VIEWPORTS[request.param]
     context = chromium_browser.new_context(viewport={"width": width, "height": height})

@@ -154,6 +154,7 @@ def test_consultation_in_two_languages_with_resume_and_double_submit(
         ) == 3
 
 
+@pytest.mark.parametrize("visitor", ["phone", "desktop", "narrow"], indirect=True)
 def test_every_consultation_page_in_arabic(visitor, live_server, open_consultation):
     """Each page type, right to left, at both sizes: axe-clean and no sideways scrolling."""
     page = visitor.page
