@@ -524,37 +524,15 @@ class _Builder:
         if kind == "matrix" and not question.get("rows"):
             self.checker.add(path, "a matrix question needs rows", located.source)
         qid = question["id"]
-        expr = self.expression
-        relevant = expr(
-            located,
-            ("questions", index, "relevant"),
-            question.get("relevant"),
-            page_index,
-            own_id=qid,
-        )
-        constraint = expr(
-            located,
-            ("questions", index, "constraint"),
-            question.get("constraint"),
-            page_index,
-            current_ok=True,
-            own_id=qid,
-        )
-        calculation = expr(
-            located,
-            ("questions", index, "calculation"),
-            question.get("calculation"),
-            page_index,
-            own_id=qid,
-        )
-        choice_filter = expr(
-            located,
-            ("questions", index, "choice_filter"),
-            question.get("choice_filter"),
-            page_index,
-            choice_ok=True,
-            own_id=qid,
-        )
+
+        def compiled(key: str, **allowed: bool) -> Expression | None:
+            return self.expression(located, ("questions", index, key), question.get(key),
+                                   page_index, own_id=qid, **allowed)
+
+        relevant = compiled("relevant")
+        constraint = compiled("constraint", current_ok=True)
+        calculation = compiled("calculation")
+        choice_filter = compiled("choice_filter", choice_ok=True)
         self._check_numbers(located, path, question)
         if kind == "nuts_region" and question.get("country_question"):
             target = question["country_question"]

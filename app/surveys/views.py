@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
 from email_validator import EmailNotValidError, validate_email
 from flask import (
     Blueprint,
@@ -68,6 +70,19 @@ def _require_response(slug: str) -> tuple[Survey, Definition, Response, str]:
     if response is None or response.version.survey_id != survey.id:
         return None  # type: ignore[return-value]
     return survey, services.definition_of(response.version), response, code
+
+
+def with_response(view):
+    """Give the view this browser's response to the survey, or send it to the start."""
+
+    @wraps(view)
+    def wrapped(slug: str, **kwargs):
+        found = _require_response(slug)
+        if found is None:
+            return redirect(url_for("surveys.start", slug=slug))
+        return view(slug, *found, **kwargs)
+
+    return wrapped
 
 
 def _may_preview() -> bool:
@@ -176,12 +191,9 @@ def _go_to(slug: str, definition: Definition, response: Response):
 
 @bp.route("/p/<page_id>", methods=["GET", "POST"])
 @public
-def page(slug: str, page_id: str):
+@with_response
+def page(slug: str, survey, definition: Definition, response: Response, code: str, page_id: str):
     """One page of questions; answers are saved each time a page is sent."""
-    found = _require_response(slug)
-    if found is None:
-        return redirect(url_for("surveys.start", slug=slug))
-    survey, definition, response, code = found
     if response.status != ResponseStatus.IN_PROGRESS:
         return redirect(url_for("surveys.thanks", slug=slug))
     try:
@@ -210,37 +222,68 @@ def page(slug: str, page_id: str):
                 return redirect(url_for("surveys.saved", slug=slug))
             return redirect(url_for("surveys.page", slug=slug, page_id=response.current_page))
         if reading.ok:
-            answers = services.save_page(response, definition, current.id, reading.values,
-                                         answers)
+            answers = services.save_page(response, definition, current.id, reading.values, answers)
             services.note_language(response, current_language().code)
             quota = services.full_quota(survey, definition, answers)
             if quota is not None:
                 response.status = ResponseStatus.SCREENED_OUT
                 db.session.commit()
                 message = quota.message.get(language) if quota.message else None
-                reason = message or _("We already have enough answers from people like you. "
-                                      "Thank you for your time.")
-                return render_template("surveys/closed.html", definition=definition,
-                                       language=language, reason=reason)
+                reason = message or _(
+                    "We already have enough answers from people like you. Thank you for your time."
+                )
+                return render_template(
+                    "surveys/closed.html", definition=definition, language=language, reason=reason
+                )
             scope = engine.scope_of(definition, answers)
             extra = engine.follow_ups(current, scope, set(request.form.getlist("_shown")))
             if extra:
                 db.session.commit()
-                return _render_page(survey, definition, response, code, current, answers,
-                                    request.form, [], 200, follow_up=True)
+                return _render_page(
+                    survey,
+                    definition,
+                    response,
+                    code,
+                    current,
+                    answers,
+                    request.form,
+                    [],
+                    200,
+                    follow_up=True,
+                )
             following = engine.next_page(definition, answers, current.id)
             response.current_page = following.id if following else REVIEW
             db.session.commit()
             return _go_to(slug, definition, response)
-        return _render_page(survey, definition, response, code, current, answers,
-                            request.form, reading.errors, 400)
-    return _render_page(survey, definition, response, code, current, answers,
-                        _stored_form_values(definition, answers), [], 200)
+        return _render_page(
+            survey, definition, response, code, current, answers, request.form, reading.errors, 400
+        )
+    return _render_page(
+        survey,
+        definition,
+        response,
+        code,
+        current,
+        answers,
+        _stored_form_values(definition, answers),
+        [],
+        200,
+    )
 
 
-def _render_page(survey, definition: Definition, response: Response, code: str, current,
-                 answers: engine.Answers, form_values: MultiDict, errors: list, status: int,
-                 *, follow_up: bool = False):
+def _render_page(
+    survey,
+    definition: Definition,
+    response: Response,
+    code: str,
+    current,
+    answers: engine.Answers,
+    form_values: MultiDict,
+    errors: list,
+    status: int,
+    *,
+    follow_up: bool = False,
+):
     language = _language(definition)
     scope = engine.scope_of(definition, answers)
     if errors:
@@ -248,8 +291,13 @@ def _render_page(survey, definition: Definition, response: Response, code: str, 
         reading = engine.read_page(definition, current, form_values, answers)
         scope = engine.scope_of(definition, {**answers, **reading.values})
     return render_template(
-        "surveys/page.html", survey=survey, definition=definition, page=current,
-        language=language, errors=errors, follow_up=follow_up,
+        "surveys/page.html",
+        survey=survey,
+        definition=definition,
+        page=current,
+        language=language,
+        errors=errors,
+        follow_up=follow_up,
         ctx=PageContext.build(language, form_values, errors, scope),
         progress=engine.progress(definition, answers, current.id),
         has_previous=engine.previous_page(definition, answers, current.id) is not None,
@@ -269,12 +317,9 @@ def _stored_form_values(definition: Definition, answers: engine.Answers) -> Mult
 
 @bp.route("/review", methods=["GET"])
 @public
-def review(slug: str):
+@with_response
+def review(slug: str, survey, definition: Definition, response: Response, code: str):
     """Every answer on one page, with links to change them, before sending."""
-    found = _require_response(slug)
-    if found is None:
-        return redirect(url_for("surveys.start", slug=slug))
-    survey, definition, response, code = found
     if response.status == ResponseStatus.COMPLETE:
         return redirect(url_for("surveys.thanks", slug=slug))
     answers = engine.prune(definition, services.load_answers(response, definition))
@@ -293,12 +338,9 @@ def review(slug: str):
 
 @bp.route("/submit", methods=["POST"])
 @public
-def submit(slug: str):
+@with_response
+def submit(slug: str, _survey, definition: Definition, response: Response, _code: str):
     """Send the answers; sending twice (double click, reload) keeps one response."""
-    found = _require_response(slug)
-    if found is None:
-        return redirect(url_for("surveys.start", slug=slug))
-    _survey, definition, response, _code = found
     try:
         services.submit(response, definition)
     except DomainError as error:
@@ -312,12 +354,9 @@ def submit(slug: str):
 
 @bp.route("/thanks")
 @public
-def thanks(slug: str):
+@with_response
+def thanks(slug: str, survey, definition: Definition, response: Response, _code: str):
     """Confirmation, with scores when the survey shows a result page."""
-    found = _require_response(slug)
-    if found is None:
-        return redirect(url_for("surveys.start", slug=slug))
-    survey, definition, response, _code = found
     if response.status != ResponseStatus.COMPLETE:
         return redirect(url_for("surveys.review", slug=slug))
     answers = services.load_answers(response, definition)
@@ -338,12 +377,9 @@ def thanks(slug: str):
 
 @bp.route("/saved")
 @public
-def saved(slug: str):
+@with_response
+def saved(slug: str, survey, definition: Definition, _response: Response, code: str):
     """The resume code and link, for someone stopping now."""
-    found = _require_response(slug)
-    if found is None:
-        return redirect(url_for("surveys.start", slug=slug))
-    survey, definition, _response, code = found
     return render_template(
         "surveys/saved.html",
         survey=survey,
@@ -360,22 +396,28 @@ def _email_limit() -> str:
 @bp.route("/email-link", methods=["POST"])
 @limiter.limit(_email_limit)
 @public
-def email_link(slug: str):
+@with_response
+def email_link(slug: str, survey, definition: Definition, _response: Response, code: str):
     """Send the resume link to an address the respondent gives; the address is not kept."""
-    found = _require_response(slug)
-    if found is None:
-        return redirect(url_for("surveys.start", slug=slug))
-    survey, definition, _response, code = found
     language = _language(definition)
     typed = request.form.get("email", "").strip()
     try:
         address = validate_email(typed, check_deliverability=False).normalized
     except EmailNotValidError:
-        error = (_("Enter your e-mail address.") if not typed else
-                 _("Enter an e-mail address in the form name@example.org."))
-        return render_template("surveys/saved.html", survey=survey, definition=definition,
-                               language=language, code=code, email_error=error,
-                               email_value=typed), 400
+        error = (
+            _("Enter your e-mail address.")
+            if not typed
+            else _("Enter an e-mail address in the form name@example.org.")
+        )
+        return render_template(
+            "surveys/saved.html",
+            survey=survey,
+            definition=definition,
+            language=language,
+            code=code,
+            email_error=error,
+            email_value=typed,
+        ), 400
     title = definition.title.get(language)
     link = url_for("surveys.resume_link", slug=slug, code=code, _external=True)
     send_mail(
@@ -383,8 +425,10 @@ def email_link(slug: str):
         subject=_("Your link to continue: %(title)s", title=title),
         body=render_template("surveys/email_resume.txt", title=title, link=link, code=code),
     )
-    flash(_("We sent the link to %(address)s. We do not keep this address.", address=address),
-          "success")
+    flash(
+        _("We sent the link to %(address)s. We do not keep this address.", address=address),
+        "success",
+    )
     return redirect(url_for("surveys.saved", slug=slug))
 
 
