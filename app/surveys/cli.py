@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from app.extensions import db
 from app.surveys import services
-from app.surveys.loader import DefinitionError, load_definitions
+from app.surveys.loader import DefinitionError, dump_yaml, load_definitions
 
 surveys_cli = AppGroup("surveys", help="Survey definitions and invitations.")
 
@@ -96,8 +96,6 @@ def invite(slug: str, count: int, invitees: str | None, output: str) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
 def import_xlsform(xlsx: str, output: str) -> None:
     """Convert an XLSForm workbook into a YAML definition, listing what is unsupported."""
-    from ruamel.yaml import YAML
-
     from app.surveys.xlsform import XLSFormError, read_xlsform
 
     try:
@@ -107,11 +105,7 @@ def import_xlsform(xlsx: str, output: str) -> None:
     for problem in problems:
         row = f" row {problem.row}" if problem.row else ""
         click.echo(f"{xlsx}: sheet {problem.sheet}{row}: {problem.message}", err=True)
-    yaml = YAML()
-    yaml.default_flow_style = False
-    yaml.allow_unicode = True
-    with open(output, "w", encoding="utf-8") as handle:
-        yaml.dump(definition, handle)
+    Path(output).write_text(dump_yaml(definition), encoding="utf-8")
     result = load_definitions([Path(output)], library=[services.SURVEYS_DIR])
     for problem in result.problems:
         click.echo(str(problem), err=True)

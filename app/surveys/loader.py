@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -171,6 +172,16 @@ def parse_source(text: str, file: str) -> tuple[Source | None, list[Problem]]:
     if not isinstance(data, dict):
         return None, [Problem(file, 1, "", "a definition must be a mapping of keys")]
     return Source(file, data, text), []
+
+
+def dump_yaml(data: Mapping[str, Any]) -> str:
+    """A definition as block-style YAML, non-ASCII text kept readable."""
+    yaml = YAML()
+    yaml.default_flow_style = False
+    yaml.allow_unicode = True
+    out = io.StringIO()
+    yaml.dump(dict(data), out)
+    return out.getvalue()
 
 
 def read_source(path: Path) -> tuple[Source | None, list[Problem]]:

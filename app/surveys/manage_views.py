@@ -15,11 +15,18 @@ from app.auth.roles import Role
 from app.extensions import db
 from app.surveys import services
 from app.surveys.forms import InvitationForm, UploadForm
-from app.surveys.loader import DefinitionError, parse_source
+from app.surveys.loader import DefinitionError, dump_yaml, parse_source
 from app.surveys.models import SurveyStatus
 
 bp = Blueprint("manage_surveys", __name__, template_folder="templates",
                url_prefix="/<lang:lang_code>/admin/surveys")
+
+
+def _survey_or_404(slug: str):
+    survey = services.get_survey(slug)
+    if survey is None:
+        abort(404)
+    return survey
 
 
 @bp.route("/")
@@ -41,9 +48,7 @@ def _survey_rows() -> list[tuple]:
 @roles_required(Role.ORGANISER)
 def detail(slug: str):
     """One survey: versions, status, completion funnel, preview and invitations."""
-    survey = services.get_survey(slug)
-    if survey is None:
-        abort(404)
+    survey = _survey_or_404(slug)
     return _render_detail(survey, InvitationForm())
 
 
@@ -62,9 +67,7 @@ def _render_detail(survey, invitation_form: InvitationForm, status: int = 200):
 @roles_required(Role.ORGANISER)
 def change_status(slug: str):
     """Open or close a survey for responses."""
-    survey = services.get_survey(slug)
-    if survey is None:
-        abort(404)
+    survey = _survey_or_404(slug)
     try:
         status = SurveyStatus(request.form.get("status", ""))
     except ValueError:
@@ -147,8 +150,6 @@ def _definition_text(upload_file, name: str) -> tuple[str, list[str]]:
             return data.decode("utf-8"), []
         except UnicodeDecodeError as error:
             raise ValueError(_("The file is not UTF-8 text.")) from error
-    from ruamel.yaml import YAML
-
     from app.surveys.xlsform import XLSFormError, read_xlsform
 
     with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle:
@@ -159,20 +160,14 @@ def _definition_text(upload_file, name: str) -> tuple[str, list[str]]:
         except XLSFormError as error:
             raise ValueError(str(error)) from error
     notes = [f"{name}: {gap.sheet} {gap.row or ''}: {gap.message}" for gap in gaps]
-    out = io.StringIO()
-    yaml = YAML()
-    yaml.allow_unicode = True
-    yaml.dump(definition, out)
-    return out.getvalue(), notes
+    return dump_yaml(definition), notes
 
 
 @bp.route("/<slug>/invitations", methods=["POST"])
 @roles_required(Role.ORGANISER)
 def invitations(slug: str):
     """Create invitation codes and hand them over once, as a CSV download."""
-    survey = services.get_survey(slug)
-    if survey is None:
-        abort(404)
+    survey = _survey_or_404(slug)
     form = InvitationForm()
     references: list[str | None] = []
     if form.validate_on_submit():
