@@ -1,7 +1,7 @@
-"""Structured request logs: one line per request, JSON in production.
+"""Structured request logs: one JSON line per request.
 
-Only the path is logged, never the query string or form data, because resume
-and access codes travel there.
+Only the path is logged, never the query string or form data, and private codes
+in the path are redacted, because resume and access codes travel there.
 """
 
 from __future__ import annotations
@@ -16,7 +16,17 @@ from pythonjsonlogger.json import JsonFormatter
 from werkzeug.wrappers import Response
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# URL parts that open someone's answers: never written to a log.
+SECRET_URL_ARGS = frozenset({"code", "token"})
 logger = logging.getLogger("echos.request")
+
+
+def _loggable_path() -> str:
+    path = request.path
+    for name, value in (request.view_args or {}).items():
+        if name in SECRET_URL_ARGS and value:
+            path = path.replace(str(value), "[redacted]")
+    return path
 
 
 def configure_logging(app: Flask) -> None:
@@ -49,7 +59,7 @@ def configure_logging(app: Flask) -> None:
                 extra={
                     "request_id": g.get("request_id"),
                     "method": request.method,
-                    "path": request.path,
+                    "path": _loggable_path(),
                     "endpoint": request.endpoint,
                     "status": response.status_code,
                     "duration_ms": duration_ms,

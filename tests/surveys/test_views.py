@@ -365,3 +365,16 @@ pages:"""
     with app.app_context():
         statuses = sorted(r.status.value for r in db.session.scalars(select(Response)))
     assert statuses == ["complete", "screened_out"]
+
+
+def test_resume_codes_never_reach_the_log(app, client, make_app, capsys):
+    open_survey(app, "short-survey", SMALL)
+    start(client)
+    code = check_page(client.get("/en/s/short-survey/saved")).select_one("main .code").get_text(
+        strip=True)
+    logging_app = make_app()  # its log handler writes to the captured stderr
+    capsys.readouterr()
+    logging_app.test_client().get(f"/en/s/short-survey/resume/{code}")
+    logged = capsys.readouterr().err
+    assert "/en/s/short-survey/resume/[redacted]" in logged
+    assert code not in logged
