@@ -90,8 +90,9 @@ class SurveyVersion(db.Model):
     number: Mapped[int] = mapped_column(Integer)  # 1, 2, 3... in order of loading
     declared_version: Mapped[int] = mapped_column(Integer)  # `version:` in the file
     content_hash: Mapped[str] = mapped_column(String(64))
-    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
-    source: Mapped[str] = mapped_column(Text)
+    # Large and only needed on a cache miss or download: loaded when first read.
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
+    source: Mapped[str] = mapped_column(Text, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     survey: Mapped[Survey] = relationship(back_populates="versions")
