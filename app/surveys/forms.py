@@ -29,7 +29,7 @@ class InvitationForm(BaseForm):
                                             message=_l("Enter a number from 1 to 50,000."))],
     )
     invitees = FileField(
-        _l("Invitee list (optional)"),
+        _l("Invitee list"),
         description=_l("A CSV file with a column named reference, one row per invitee."),
         validators=[FileAllowed(["csv"], _l("Upload a .csv file."))],
     )

@@ -86,13 +86,13 @@ def status_label(status: SurveyStatus) -> str:
 @bp.context_processor
 def names() -> dict:
     """Labels for stored states, in the reader's language."""
-    from app.i18n import CODES
+    from app.i18n import LANGUAGES
 
     return {
         "status_names": {"draft": _("Draft"), "open": _("Open"), "closed": _("Closed")},
         "invitation_names": {"unused": _("Not used yet"), "started": _("Started"),
                              "completed": _("Completed"), "revoked": _("Revoked")},
-        "language_codes": CODES,
+        "language_names": {language.code: language.native_name for language in LANGUAGES},
     }
 
 

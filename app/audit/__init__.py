@@ -1,0 +1,1 @@
+"""Tamper-evident audit trail of consent and data-rights events (GDPR accountability)."""
