@@ -77,9 +77,10 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from app.audit.cli import audit_cli
     from app.auth.cli import users_cli
     from app.demo import demo_cli
     from app.surveys.cli import surveys_cli
 
-    for group in (users_cli, demo_cli, surveys_cli):
+    for group in (users_cli, demo_cli, surveys_cli, audit_cli):
         app.cli.add_command(group)

@@ -1,5 +1,6 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables."""
 
+from app.audit.models import AuditEntry
 from app.auth.models import RoleAssignment, User
 from app.hubs.models import Hub
 from app.participants.models import Participant
@@ -7,6 +8,7 @@ from app.surveys.models import Answer, Invitation, Response, Survey, SurveyVersi
 
 __all__ = [
     "Answer",
+    "AuditEntry",
     "Hub",
     "Invitation",
     "Participant",

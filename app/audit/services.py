@@ -20,7 +20,7 @@ from app.timeutil import utcnow
 
 GENESIS_HASH = "0" * 64
 # Any fixed bigint works; it only has to differ from other advisory locks in the app.
-_APPEND_LOCK_KEY = 0x6563686F73_6175  # "echos" "au"
+_APPEND_LOCK_KEY = 0x6563686F736175  # ASCII "echosau"
 _MAX_LENGTH = 64
 
 
@@ -69,13 +69,18 @@ def _check_label(name: str, value: str | None, *, required: bool = True) -> None
 
 
 def _lock_for_append() -> None:
-    """Serialise appenders until commit, so each links to the true latest entry.
+    """Hold the append lock until commit, so each entry links to the true latest one.
 
-    Transaction-scoped on PostgreSQL (released on commit or rollback); SQLite
-    allows one writer at a time, and the unique previous_hash catches any race.
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: pysqlite only begins
+    its transaction at the first write, so a no-op write takes the database's
+    single writer lock before the latest entry is read. The unique previous_hash
+    still refuses a fork should some other path race past both.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK_KEY})
+    elif dialect == "sqlite":
+        db.session.execute(text("UPDATE audit_entry SET id = id WHERE 0"))
 
 
 def record(
