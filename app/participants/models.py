@@ -21,4 +21,6 @@ class Participant(db.Model):
     __tablename__ = "participant"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_participant_id)
+    # sha256 of the private access code printed on consent receipts ("My data").
+    access_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -200,16 +200,16 @@ def _schema_validator() -> Draft202012Validator:
 def _schema_problems(source: Source) -> list[Problem]:
     problems: list[Problem] = []
     for error in _schema_validator().iter_errors(source.data):
-        problems.extend(_error_problems(source, error))
+        problems.extend(schema_error_problems(source, error))
     return problems
 
 
-def _error_problems(source: Source, error) -> list[Problem]:
+def schema_error_problems(source: Source, error) -> list[Problem]:
     """One schema error as problems that point at the offending key itself."""
     if error.validator == "oneOf" and isinstance(error.instance, dict) and error.context:
         # Speak of the alternative that got furthest, not "matches none of".
         best = max(error.context, key=lambda sub: len(sub.absolute_path))
-        return _error_problems(source, best)
+        return schema_error_problems(source, best)
     path = tuple(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         known = set(error.schema.get("properties", {}))
@@ -217,6 +217,35 @@ def _error_problems(source: Source, error) -> list[Problem]:
                         f"unknown key {key!r}")
                 for key in sorted(set(error.instance) - known)]
     return [Problem(source.file, source.line(path), format_path(path), error.message)]
+
+
+def translation_problems(source: Source, node: Any, languages: list[str],
+                         text_keys: Iterable[str], path: Path_ = ()) -> list[Problem]:
+    """Every translatable text under `node` must exist, non-empty, in every language."""
+    problems: list[Problem] = []
+    keys = frozenset(text_keys)
+
+    def add(where: Path_, message: str) -> None:
+        problems.append(Problem(source.file, source.line(where), format_path(where), message))
+
+    def walk(item: Any, where: Path_) -> None:
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key in keys and isinstance(value, dict):
+                    missing = [lang for lang in languages if not str(value.get(lang) or "").strip()]
+                    if missing:
+                        add((*where, key), f"missing translation: {', '.join(missing)}")
+                    extra = sorted(set(value) - set(languages))
+                    if extra:
+                        add((*where, key), f"language not listed in languages: {', '.join(extra)}")
+                else:
+                    walk(value, (*where, key))
+        elif isinstance(item, list):
+            for index, value in enumerate(item):
+                walk(value, (*where, index))
+
+    walk(node, path)
+    return problems
 
 
 def content_hash(data: Mapping[str, Any]) -> str:
@@ -241,26 +270,7 @@ class _Checker:
         self.problems.append(Problem(source.file, source.line(path), format_path(path), message))
 
     def check_texts(self, node: Any, path: Path_, source: Source) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in TEXT_KEYS and isinstance(value, dict):
-                    missing = [
-                        lang for lang in self.languages if not str(value.get(lang) or "").strip()
-                    ]
-                    if missing:
-                        self.add((*path, key), f"missing translation: {', '.join(missing)}", source)
-                    extra = sorted(set(value) - set(self.languages))
-                    if extra:
-                        self.add(
-                            (*path, key),
-                            f"language not listed in languages: {', '.join(extra)}",
-                            source,
-                        )
-                else:
-                    self.check_texts(value, (*path, key), source)
-        elif isinstance(node, list):
-            for index, item in enumerate(node):
-                self.check_texts(item, (*path, index), source)
+        self.problems.extend(translation_problems(source, node, self.languages, TEXT_KEYS, path))
 
 
 @dataclass
