@@ -26,6 +26,7 @@ compile: install
 
 run: install compile
 	$(BIN)/flask db upgrade
+	$(BIN)/flask consent load
 	$(BIN)/flask surveys load
 	$(BIN)/flask demo load
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C to stop)"

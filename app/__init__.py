@@ -64,11 +64,14 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
+    from app.consent.my_data_views import bp as my_data_bp
+    from app.consent.views import bp as consent_bp
     from app.public.views import bp as public_bp
     from app.surveys.manage_views import bp as manage_surveys_bp
     from app.surveys.views import bp as surveys_bp
 
-    for blueprint in (public_bp, auth_bp, admin_bp, surveys_bp, manage_surveys_bp):
+    for blueprint in (public_bp, auth_bp, admin_bp, surveys_bp, manage_surveys_bp, consent_bp,
+                      my_data_bp):
         app.register_blueprint(blueprint)
 
     from app.auth.permissions import public
@@ -79,8 +82,9 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from app.audit.cli import audit_cli
     from app.auth.cli import users_cli
+    from app.consent.cli import consent_cli
     from app.demo import demo_cli
     from app.surveys.cli import surveys_cli
 
-    for group in (users_cli, demo_cli, surveys_cli, audit_cli):
+    for group in (users_cli, demo_cli, surveys_cli, audit_cli, consent_cli):
         app.cli.add_command(group)

@@ -7,7 +7,7 @@ takes a Definition can trust every reference and expression in it.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -69,6 +69,10 @@ class Question:
     rows: tuple[MatrixRow, ...] = ()
     calculation: Expression | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    # The consent purpose this question's answer is stored under (None: the survey's own).
+    purpose: str | None = None
+    # Contact details (name, e-mail, phone) are stored apart from answers.
+    contact: bool = False
 
     def option(self, name: str, default: Any = None) -> Any:
         return self.options.get(name, default)
@@ -115,6 +119,7 @@ class Definition:
     title: Text
     description: Text | None
     consent_purposes: tuple[str, ...]
+    consent_document: str | None
     settings: Settings
     pages: tuple[Page, ...]
     # The definition with includes resolved, as plain data: what is stored and hashed.
@@ -138,3 +143,14 @@ class Definition:
 
     def language_for(self, requested: str) -> str:
         return requested if requested in self.languages else self.default_language
+
+    def without_purposes(self, refused: frozenset[str]) -> Definition:
+        """The survey as shown to someone who refused `refused`: those questions are gone."""
+        if not refused:
+            return self
+        pages = []
+        for page in self.pages:
+            kept = tuple(q for q in page.questions if q.purpose not in refused)
+            if kept:
+                pages.append(replace(page, questions=kept))
+        return replace(self, pages=tuple(pages))

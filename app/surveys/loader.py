@@ -50,6 +50,8 @@ COMMON_KEYS = frozenset(
         "relevant",
         "constraint",
         "constraint_message",
+        "purpose",
+        "contact",
     }
 )
 TEXT_KEYS = frozenset(
@@ -389,6 +391,7 @@ def check_and_build(
         title=Text(data["title"], language),
         description=Text(data["description"], language) if data.get("description") else None,
         consent_purposes=tuple(data.get("consent_purposes") or ()),
+        consent_document=data.get("consent_document"),
         settings=settings,
         pages=built_pages,
         data=resolved,
@@ -555,6 +558,13 @@ class _Builder:
         calculation = compiled("calculation")
         choice_filter = compiled("choice_filter", choice_ok=True)
         self._check_numbers(located, path, question)
+        purpose = question.get("purpose")
+        if purpose and purpose not in (self.data.get("consent_purposes") or []):
+            self.checker.add((*path, "purpose"), f"purpose {purpose!r} is not in this survey's "
+                             "consent_purposes", located.source)
+        if question.get("contact") and kind not in ("text", "email"):
+            self.checker.add((*path, "contact"), "only text and email questions can hold "
+                             "contact details", located.source)
         if kind == "nuts_region" and question.get("country_question"):
             target = question["country_question"]
             if self.types.get(target) != "country":
@@ -587,6 +597,8 @@ class _Builder:
             ),
             calculation=calculation,
             options=options,
+            purpose=question.get("purpose"),
+            contact=bool(question.get("contact")),
         )
 
     def _check_numbers(self, located: _Located, path: Path_, question: dict) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
+from app.consent.models import ContactDetail
 from app.errors import DomainError
 from app.extensions import db
 from app.participants.models import Participant
@@ -61,9 +62,15 @@ class LoadedVersion:
 
 def load_survey_files(paths: Iterable[Path]) -> tuple[list[LoadedVersion], LoadResult]:
     """Store each checked survey as a new version unless its content is already stored."""
+    from app.consent.services import load_document_files
+
+    load_document_files()  # a survey's consent document must be stored before the survey
     result = load_definitions(list(paths), library=[SURVEYS_DIR])
     if result.problems:
         raise DefinitionError(result.problems)
+    for definition in result.definitions.values():
+        if definition.consent_document:
+            _check_consent_document(definition, result.sources[definition.id])
     loaded = []
     for definition in result.definitions.values():
         if definition.kind != "survey":
@@ -71,6 +78,24 @@ def load_survey_files(paths: Iterable[Path]) -> tuple[list[LoadedVersion], LoadR
         source = result.sources[definition.id]
         loaded.append(store_version(definition, source.text))
     return loaded, result
+
+
+def _check_consent_document(definition: Definition, source: Source) -> None:
+    from app.consent.services import definition_of as consent_definition
+    from app.consent.services import get_document
+    from app.consent.services import latest_version as latest_consent
+
+    document = get_document(definition.consent_document)
+    if document is None:
+        raise DefinitionError([Problem(
+            source.file, source.line(("consent_document",)), "consent_document",
+            f"no consent document named {definition.consent_document!r} in surveys/consent/")])
+    known = {p.id for p in consent_definition(latest_consent(document)).purposes}
+    unknown = [p for p in definition.consent_purposes if p not in known]
+    if unknown:
+        raise DefinitionError([Problem(
+            source.file, source.line(("consent_purposes",)), "consent_purposes",
+            f"not a purpose of {document.slug!r}: {', '.join(unknown)}")])
 
 
 def store_version(definition: Definition, source_text: str) -> LoadedVersion:
@@ -243,12 +268,13 @@ def start_response(
     language: str,
     channel: Channel = Channel.WEB,
     invitation: Invitation | None = None,
+    participant: Participant | None = None,
 ) -> Response:
     """Begin answering; the same code always gives the same response (double clicks)."""
     existing = find_response(code)
     if existing is not None:
         return existing
-    participant = Participant()
+    participant = participant or Participant()
     response = Response(
         version=version,
         participant=participant,
@@ -285,6 +311,12 @@ def load_answers(response: Response, definition: Definition) -> engine.Answers:
             answers[question.id] = question_type(question.type).from_rows(
                 question, rows[question.id]
             )
+    contact_fields = {q.id for q in definition.questions() if q.contact}
+    if contact_fields:
+        for detail in db.session.scalars(select(ContactDetail).where(
+                ContactDetail.participant_id == response.participant_id,
+                ContactDetail.field.in_(contact_fields))):
+            answers[detail.field] = detail.value
     return answers
 
 
@@ -293,6 +325,9 @@ def save_answers(response: Response, definition: Definition, answers: engine.Ans
     db.session.execute(delete(Answer).where(Answer.response_id == response.id))
     now = utcnow()
     for question in definition.questions():
+        if question.contact:
+            _save_contact(response.participant_id, question.id, answers.get(question.id))
+            continue
         if question.id not in answers:
             continue
         for row in question_type(question.type).to_rows(question, answers[question.id]):
@@ -309,6 +344,19 @@ def save_answers(response: Response, definition: Definition, answers: engine.Ans
                 )
             )
     response.updated_at = now
+
+
+def _save_contact(participant_id: str, field: str, value: object) -> None:
+    """Contact details go to their own table, never among the answers."""
+    detail = db.session.scalar(select(ContactDetail).where(
+        ContactDetail.participant_id == participant_id, ContactDetail.field == field))
+    if value is None or value == "":
+        if detail is not None:
+            db.session.delete(detail)
+    elif detail is None:
+        db.session.add(ContactDetail(participant_id=participant_id, field=field, value=str(value)))
+    else:
+        detail.value = str(value)
 
 
 def note_language(response: Response, language: str) -> None:

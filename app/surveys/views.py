@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.auth.permissions import public
 from app.auth.roles import Role
+from app.consent import gate as consent_gate
 from app.errors import DomainError
 from app.extensions import db, limiter
 from app.i18n import current_language
@@ -37,6 +38,7 @@ bp = Blueprint(
     "surveys", __name__, template_folder="templates", url_prefix="/<lang:lang_code>/s/<slug>"
 )
 SESSION_KEY = "survey_codes"
+INVITATION_KEY = "survey_invitations"
 
 
 def _codes() -> dict[str, str]:
@@ -80,7 +82,14 @@ def with_response(view):
         found = _require_response(slug)
         if found is None:
             return redirect(url_for("surveys.start", slug=slug))
-        return view(slug, *found, **kwargs)
+        survey, definition, response, code = found
+        if definition.consent_document and response.channel != Channel.PREVIEW:
+            refused = consent_gate.refused_purposes(response, definition)
+            if refused is None:  # no valid consent yet, or it must be renewed
+                return redirect(url_for("consent.capture", slug=slug))
+            # Questions under a refused purpose are neither asked nor stored.
+            definition = definition.without_purposes(refused)
+        return view(slug, survey, definition, response, code, **kwargs)
 
     return wrapped
 
@@ -154,6 +163,11 @@ def begin(slug: str):
                 invitation_value=token,
                 page_count=len(engine.pages_that_apply(definition, {})),
             ), 400
+    if definition.consent_document and not preview:
+        # The response is created only once consent is given (nothing stored before).
+        if invitation is not None:
+            session[INVITATION_KEY] = {**session.get(INVITATION_KEY, {}), slug: token}
+        return redirect(url_for("consent.capture", slug=slug))
     code = _codes().get(slug) or new_code()
     response = services.start_response(
         version=services.latest_version(survey),
@@ -313,6 +327,14 @@ def _stored_form_values(definition: Definition, answers: engine.Answers) -> Mult
             for key, value in stored.items(multi=True):
                 values.add(key, value)
     return values
+
+
+@bp.route("/continue")
+@public
+@with_response
+def carry_on(slug: str, survey, definition: Definition, response: Response, code: str):
+    """Straight to where this respondent stopped (used after consenting)."""
+    return _go_to(slug, definition, response)
 
 
 @bp.route("/review", methods=["GET"])
