@@ -14,7 +14,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
 from app.audit.services import record as audit
-from app.consent.document import ConsentDefinition, check_and_build, load_documents
+from app.consent.document import (
+    CONSENT_DIR,
+    ConsentDefinition,
+    check_and_build,
+    load_documents,
+)
 from app.consent.models import (
     ConsentChannel,
     ConsentDocument,
@@ -30,6 +35,8 @@ from app.surveys.codes import code_hash, new_code
 from app.surveys.loader import DefinitionError, Source, content_hash
 from app.surveys.models import Answer, Response, ResponseStatus, SurveyVersion
 from app.timeutil import utcnow
+
+__all__ = ["CONSENT_DIR"]
 
 # Withdrawing one of these takes a person's answers out of every result and export.
 ANALYSIS_PURPOSES = ("participation", "research")

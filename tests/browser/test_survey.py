@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
@@ -19,6 +22,19 @@ def open_consultation(live_server):
         services.load_survey_files([services.SURVEYS_DIR / f"{SLUG}.yaml"])
         services.set_status(services.get_survey(SLUG), SurveyStatus.OPEN)
         db.session.commit()
+
+
+def consent_to_everything(visitor, age: str = "45", country: str = "AT") -> None:
+    """The consent page: yes to every purpose, then the receipt, then on to the questions."""
+    page = visitor.page
+    assert "/consent" in page.url
+    for radio in page.locator("input[type=radio][value=yes]").all():
+        radio.check()
+    page.fill("#age", age)
+    page.select_option("#country", country)
+    visitor.submit(page.locator("main form button[type=submit]"))
+    assert page.url.endswith("/receipt")
+    visitor.submit(page.locator("main .actions a.button").first)
 
 
 def pick(page, name: str, value: str) -> None:
@@ -40,6 +56,7 @@ def test_consultation_in_two_languages_with_resume_and_double_submit(
     page = visitor.page
     visitor.goto(f"/de/s/{SLUG}/")
     visitor.submit(page.locator("main form button[type=submit]"))
+    consent_to_everything(visitor)
     on_page(visitor, "welcome")
     assert page.locator("html").get_attribute("lang") == "de"
     next_page(visitor)
@@ -160,6 +177,7 @@ def test_every_consultation_page_in_arabic(visitor, live_server, open_consultati
     page = visitor.page
     visitor.goto(f"/ar/s/{SLUG}/")
     visitor.submit(page.locator("main form button[type=submit]"))
+    consent_to_everything(visitor)
     seen = set()
     while "/review" not in page.url:
         seen.add(page.url.rsplit("/", 1)[-1])
@@ -168,3 +186,60 @@ def test_every_consultation_page_in_arabic(visitor, live_server, open_consultati
     assert {"priorities", "actions", "information", "demo_where_you_live"} <= seen
     # nothing was required, so the review page lists every question as unanswered
     assert page.locator("form[action$='/submit'] button").is_visible()
+
+
+@pytest.mark.parametrize("visitor", ["phone"], indirect=True)
+def test_consent_receipt_answers_and_my_data(visitor, live_server, chromium_browser,
+                                             open_consultation):
+    """Consent, receipt, answer, then My data in another browser: download and withdraw."""
+    page = visitor.page
+    visitor.goto(f"/en/s/{SLUG}/")
+    visitor.submit(page.locator("main form button[type=submit]"))
+    # nothing pre-ticked; try to go on without choosing
+    assert page.locator("input[type=radio]:checked").count() == 0
+    visitor.submit(page.locator("main form button[type=submit]"))
+    assert page.locator(".error-summary").is_visible()
+    for radio in page.locator("input[type=radio][value=yes]").all():
+        radio.check()
+    page.fill("#age", "67")
+    page.select_option("#country", "PT")
+    visitor.submit(page.locator("main form button[type=submit]"))
+    access_code = page.locator(".access-code-box .code").inner_text().strip()
+    with page.expect_download() as download:
+        page.locator("a[href$='.json']").first.click()
+    receipt = json.loads(Path(download.value.path()).read_text())
+    assert receipt["version"] == "KI-CR-v1.1.0"
+    visitor.submit(page.locator("main .actions a.button").first)
+    on_page(visitor, "welcome")
+    next_page(visitor)
+    page.select_option("select[name='area_ranking.prevention']", "1")
+    page.select_option("select[name='area_ranking.early_detection']", "2")
+    page.select_option("select[name='area_ranking.treatment']", "3")
+    page.select_option("select[name='area_ranking.quality_of_life']", "4")
+    next_page(visitor)
+
+    other = chromium_browser.new_context(viewport={"width": 390, "height": 844},
+                                         accept_downloads=True)
+    try:
+        from tests.browser.fixtures import Visitor
+
+        mine = Visitor(other.new_page(), live_server.base_url, "phone")
+        mine.goto("/en/my-data/")
+        mine.page.fill("#code", access_code)
+        mine.submit(mine.page.locator("main form button[type=submit]"))
+        assert "Put these areas in order" in mine.page.locator("main").inner_text()
+        with mine.page.expect_download() as download:
+            mine.page.locator("a[href$='export.json']").click()
+        everything = json.loads(Path(download.value.path()).read_text())
+        assert everything["responses"][0]["answers"]
+        mine.submit(mine.page.locator("a.withdraw-link").nth(1))
+        mine.submit(mine.page.locator("main form button[type=submit]"))
+        assert mine.page.locator(".notice-success").is_visible()
+        mine.assert_every_page_checked()
+    finally:
+        other.close()
+    with live_server.app.app_context():
+        from app.consent.models import ConsentRecord
+
+        records = db.session.scalars(select(ConsentRecord).order_by(ConsentRecord.id)).all()
+        assert len(records) == 2 and records[-1].refused

@@ -49,13 +49,32 @@ def post(client, url: str, data: dict):
     return client.post(url, data={"csrf_token": csrf_token(client, url), **data})
 
 
-def start(client, slug: str = "short-survey", lang: str = "en"):
+def start(client, slug: str = "short-survey", lang: str = "en", refuse: tuple[str, ...] = ()):
+    """Start a survey as a respondent; consent to every purpose but `refuse` when asked."""
     page = f"/{lang}/s/{slug}/"
     check_page(client.get(page), lang=lang)
-    response = post(client, page, {}) if False else client.post(
-        f"/{lang}/s/{slug}/start", data={"csrf_token": csrf_token(client, page)})
+    response = client.post(f"/{lang}/s/{slug}/start",
+                           data={"csrf_token": csrf_token(client, page)})
     assert response.status_code == 302
-    return response.location
+    location = response.location
+    if location.endswith("/consent"):
+        give_consent(client, location, refuse)
+        location = client.get(f"/{lang}/s/{slug}/continue").location
+    return location
+
+
+def give_consent(client, url: str, refuse: tuple[str, ...] = (), age: str = "40",
+                 country: str = "PT"):
+    soup = check_page(client.get(url))
+    data = {"csrf_token": csrf_token(client, url), "age": age, "country": country}
+    for radio in soup.select("input[type=radio][value=yes]"):
+        if radio["name"].startswith("purpose."):
+            data[radio["name"]] = "no" if radio["name"][8:] in refuse else "yes"
+    response = client.post(url, data=data)
+    assert response.status_code == 302, response.data
+    assert response.location.endswith("/receipt")
+    check_page(client.get(response.location))
+    return response
 
 
 def test_whole_survey_with_skip_logic_and_one_response(app, client):
