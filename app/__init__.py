@@ -64,6 +64,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
+    from app.consent.manage_views import bp as manage_consent_bp
     from app.consent.my_data_views import bp as my_data_bp
     from app.consent.views import bp as consent_bp
     from app.public.views import bp as public_bp
@@ -71,7 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.surveys.views import bp as surveys_bp
 
     for blueprint in (public_bp, auth_bp, admin_bp, surveys_bp, manage_surveys_bp, consent_bp,
-                      my_data_bp):
+                      my_data_bp, manage_consent_bp):
         app.register_blueprint(blueprint)
 
     from app.auth.permissions import public

@@ -345,3 +345,43 @@ def _latest_records_by_participant() -> dict[str, ConsentRecord]:
     for consent in db.session.scalars(select(ConsentRecord).order_by(ConsentRecord.id)):
         latest[consent.participant_id] = consent
     return latest
+
+
+# Organiser and data protection views --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurposeCount:
+    purpose: str
+    granted: int
+    refused: int
+
+
+def statistics(document: ConsentDocument) -> dict[int, list[PurposeCount]]:
+    """Current decisions per version and purpose (each person's latest record counts once)."""
+    latest: dict[str, ConsentRecord] = {}
+    for consent in db.session.scalars(
+            select(ConsentRecord).join(ConsentVersion)
+            .where(ConsentVersion.document_id == document.id).order_by(ConsentRecord.id)):
+        latest[consent.participant_id] = consent
+    by_version: dict[int, dict[str, list[int]]] = {}
+    for consent in latest.values():
+        counts = by_version.setdefault(consent.version.number, {})
+        for purpose in consent.granted:
+            counts.setdefault(purpose, [0, 0])[0] += 1
+        for purpose in consent.refused:
+            counts.setdefault(purpose, [0, 0])[1] += 1
+    return {number: [PurposeCount(p, g, r) for p, (g, r) in sorted(counts.items())]
+            for number, counts in sorted(by_version.items())}
+
+
+def all_records() -> list[ConsentRecord]:
+    return list(db.session.scalars(select(ConsentRecord).order_by(ConsentRecord.id)))
+
+
+def erasure_requests() -> list[ErasureRequest]:
+    return list(db.session.scalars(select(ErasureRequest).order_by(ErasureRequest.id.desc())))
+
+
+def documents() -> list[ConsentDocument]:
+    return list(db.session.scalars(select(ConsentDocument).order_by(ConsentDocument.slug)))

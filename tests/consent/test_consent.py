@@ -275,3 +275,27 @@ def test_consent_documents_check_and_load(app, runner):
     again = runner.invoke(args=["consent", "load"])
     assert "version 1 (new version)" in first.output
     assert "version 1 (unchanged)" in again.output
+
+
+def test_organiser_statistics_and_admin_records(app, client, auth):
+    from app.auth.roles import Role
+
+    open_survey(app, SLUG)
+    respondent = app.test_client()
+    start(respondent, SLUG, refuse=("research",))
+    auth.login_as(Role.ORGANISER)
+    soup = check_page(client.get("/en/admin/consent/"))
+    rows = [[td.get_text(strip=True) for td in tr.select("td")] for tr in soup.select("tbody tr")]
+    assert ["Taking part", "1", "0"] in rows
+    assert any(row[1:] == ["0", "1"] for row in rows)  # research: said no
+    assert not soup.find("a", href="/en/admin/consent/records.csv")
+    assert client.get("/en/admin/consent/records.csv").status_code == 403
+    auth.logout()
+    auth.login_as(Role.ADMIN, email="dpo@example.org")
+    export = client.get("/en/admin/consent/records.csv")
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True))))
+    assert len(rows) == 1 and rows[0]["refused"] == "research"
+    check_page(client.get("/en/admin/consent/"))
