@@ -385,3 +385,24 @@ def erasure_requests() -> list[ErasureRequest]:
 
 def documents() -> list[ConsentDocument]:
     return list(db.session.scalars(select(ConsentDocument).order_by(ConsentDocument.slug)))
+
+
+def anonymise_survey(survey_id: int, *, actor: str) -> int:
+    """Cut every response of a closed survey from the person who gave it.
+
+    Each response gets a fresh participant with no consent records, access code or
+    contact details, and its resume code stops working; the answers stay for
+    analysis but no longer relate to anyone. Returns the number of responses.
+    """
+    responses = list(db.session.scalars(
+        select(Response).join(SurveyVersion).where(SurveyVersion.survey_id == survey_id)))
+    for response in responses:
+        stranger = Participant()
+        db.session.add(stranger)
+        db.session.flush()
+        response.participant_id = stranger.id
+        response.resume_code_hash = code_hash(new_code())
+    db.session.flush()
+    audit(action="survey.anonymised", actor=actor, subject=None,
+          details={"survey": survey_id, "responses": len(responses)})
+    return len(responses)

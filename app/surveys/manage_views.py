@@ -9,9 +9,11 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from app.auth.permissions import roles_required
 from app.auth.roles import Role
+from app.consent.services import anonymise_survey
 from app.extensions import db
 from app.surveys import services
 from app.surveys.forms import InvitationForm, UploadForm
@@ -94,6 +96,20 @@ def names() -> dict:
                              "completed": _("Completed"), "revoked": _("Revoked")},
         "language_names": {language.code: language.native_name for language in LANGUAGES},
     }
+
+
+@bp.route("/<slug>/anonymise", methods=["POST"])
+@roles_required(Role.ORGANISER)
+def anonymise(slug: str):
+    """After closing: separate every response from the person who gave it."""
+    survey = _survey_or_404(slug)
+    if survey.status != SurveyStatus.CLOSED:
+        abort(400)
+    count = anonymise_survey(survey.id, actor=f"staff:{current_user.id}")
+    db.session.commit()
+    flash(_("%(count)d responses were separated from the people who gave them.", count=count),
+          "success")
+    return redirect(url_for("manage_surveys.detail", slug=slug))
 
 
 @bp.route("/<slug>/versions/<int:number>.yaml")

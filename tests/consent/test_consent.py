@@ -299,3 +299,29 @@ def test_organiser_statistics_and_admin_records(app, client, auth):
     rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True))))
     assert len(rows) == 1 and rows[0]["refused"] == "research"
     check_page(client.get("/en/admin/consent/"))
+
+
+def test_closed_survey_can_be_anonymised(app, client, auth):
+    from app.auth.roles import Role
+
+    open_survey(app, SLUG)
+    respondent = app.test_client()
+    first = start(respondent, SLUG)
+    post(respondent, first, {"overall_rating": "9"})
+    with app.app_context():
+        before = db.session.scalar(select(Response.participant_id))
+    auth.login_as(Role.ORGANISER)
+    page = f"/en/admin/surveys/{SLUG}"
+    not_closed = client.post(f"{page}/anonymise", data={"csrf_token": csrf_token(client, page)})
+    assert not_closed.status_code == 400
+    client.post(f"{page}/status", data={"csrf_token": csrf_token(client, page),
+                                        "status": "closed"})
+    done = client.post(f"{page}/anonymise", data={"csrf_token": csrf_token(client, page)})
+    assert done.status_code == 302
+    with app.app_context():
+        response = db.session.scalar(select(Response))
+        assert response.participant_id != before
+        assert db.session.scalar(select(func.count()).select_from(Answer)) == 1
+        assert services.records_of(response.participant_id) == []
+    # the respondent's own links no longer reach the answers
+    assert respondent.get(first).location == f"/en/s/{SLUG}/"
