@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from app.audit.services import record as audit
 from app.consent.document import (
@@ -161,8 +161,11 @@ def withdraw(*, participant_id: str, document: ConsentDocument, purpose: str,
     definition = definition_of(record.version)
     if any(p.id == purpose and p.required for p in definition.purposes):
         # Without the required purpose there is no taking part: answers are withdrawn too.
+        from app.surveys.services import definition_of as survey_definition
+
         for response in responses_of(participant_id):
-            if response.status != ResponseStatus.WITHDRAWN:
+            uses_document = survey_definition(response.version).consent_document == document.slug
+            if uses_document and response.status != ResponseStatus.WITHDRAWN:
                 response.status = ResponseStatus.WITHDRAWN
     db.session.flush()
     audit(action="consent.withdrawn", actor=actor, subject=participant_id,
@@ -175,17 +178,22 @@ def responses_of(participant_id: str) -> list[Response]:
         Response.participant_id == participant_id).order_by(Response.id)))
 
 
-def excluded_from_analysis() -> Any:
-    """Participants whose latest consent refuses participation or research.
+def latest_records() -> dict[tuple[str, int], ConsentRecord]:
+    """Each person's current decision per consent document (the newest record)."""
+    latest: dict[tuple[str, int], ConsentRecord] = {}
+    for consent in db.session.scalars(select(ConsentRecord).order_by(ConsentRecord.id)):
+        latest[(consent.participant_id, consent.version.document_id)] = consent
+    return latest
 
-    A subquery of participant ids: results and exports filter responses with
+
+def excluded_from_analysis() -> list[str]:
+    """Participants whose current consent refuses participation or research.
+
+    Results and exports filter responses with
     `Response.participant_id.not_in(excluded_from_analysis())`.
     """
-    latest = (select(func.max(ConsentRecord.id)).group_by(
-        ConsentRecord.participant_id, ConsentRecord.version_id)).scalar_subquery()
-    records = db.session.execute(select(ConsentRecord.participant_id, ConsentRecord.refused)
-                                 .where(ConsentRecord.id.in_(latest))).all()
-    return [pid for pid, refused in records if set(refused) & set(ANALYSIS_PURPOSES)]
+    return sorted({pid for (pid, _document), consent in latest_records().items()
+                   if set(consent.refused) & set(ANALYSIS_PURPOSES)})
 
 
 def analysable_responses(survey_id: int) -> list[Response]:
@@ -319,7 +327,7 @@ def enforce_retention(now: datetime | None = None) -> dict[str, int]:
     """
     now = now or utcnow()
     counts = {"responses": 0, "answers": 0, "contact_details": 0}
-    for participant_id, records in _latest_records_by_participant().items():
+    for (participant_id, _document), records in latest_records().items():
         definition = definition_of(records.version)
         periods = {p.id: timedelta(days=p.retention_days) for p in definition.purposes}
         keep_answers = max((periods[p] for p in records.granted if p in ANALYSIS_PURPOSES),
@@ -340,13 +348,6 @@ def enforce_retention(now: datetime | None = None) -> dict[str, int]:
     return counts
 
 
-def _latest_records_by_participant() -> dict[str, ConsentRecord]:
-    latest: dict[str, ConsentRecord] = {}
-    for consent in db.session.scalars(select(ConsentRecord).order_by(ConsentRecord.id)):
-        latest[consent.participant_id] = consent
-    return latest
-
-
 # Organiser and data protection views --------------------------------------------------
 
 
@@ -359,13 +360,10 @@ class PurposeCount:
 
 def statistics(document: ConsentDocument) -> dict[int, list[PurposeCount]]:
     """Current decisions per version and purpose (each person's latest record counts once)."""
-    latest: dict[str, ConsentRecord] = {}
-    for consent in db.session.scalars(
-            select(ConsentRecord).join(ConsentVersion)
-            .where(ConsentVersion.document_id == document.id).order_by(ConsentRecord.id)):
-        latest[consent.participant_id] = consent
+    current = [consent for (_pid, document_id), consent in latest_records().items()
+               if document_id == document.id]
     by_version: dict[int, dict[str, list[int]]] = {}
-    for consent in latest.values():
+    for consent in current:
         counts = by_version.setdefault(consent.version.number, {})
         for purpose in consent.granted:
             counts.setdefault(purpose, [0, 0])[0] += 1
