@@ -5,12 +5,18 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from app.auth.permissions import roles_required
 from app.auth.roles import Role
 from app.consent import services
+from app.consent.models import ConsentChannel
+from app.errors import DomainError
+from app.extensions import db
 from app.i18n import current_language
+from app.participants.models import Participant
 
 bp = Blueprint("manage_consent", __name__, template_folder="templates",
                url_prefix="/<lang:lang_code>/admin/consent")
@@ -46,3 +52,45 @@ def records_csv():
                          consent.shown_text_hash])
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="consent-records.csv"'})
+
+
+@bp.route("/paper/<document>", methods=["GET", "POST"])
+@roles_required(Role.ORGANISER)
+def paper(document: str):
+    """Enter a signed paper consent form; the person gets a receipt and an access code."""
+    doc = services.get_document(document)
+    if doc is None:
+        abort(404)
+    version = services.latest_version(doc)
+    consent = services.definition_of(version)
+    language = consent.language_for(current_language().code)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form_language = request.form.get("language", "")
+        granted = request.form.getlist("granted")
+        if form_language not in consent.languages:
+            errors["language"] = _("Choose the language of the form that was signed.")
+        if any(p not in {x.id for x in consent.purposes} for p in granted):
+            abort(400)
+        if request.form.get("signed") != "yes":
+            errors["signed"] = _("Confirm that you have the signed form.")
+        if not errors:
+            participant = Participant()
+            db.session.add(participant)
+            db.session.flush()
+            try:
+                record = services.give_consent(
+                    participant=participant, version=version, language=form_language,
+                    asked=[p.id for p in consent.purposes], granted=granted,
+                    channel=ConsentChannel.PAPER, actor=f"staff:{current_user.id}")
+            except DomainError as error:
+                db.session.rollback()
+                errors[f"granted-{error.field}"] = str(error.message)
+            else:
+                code = services.new_access_code(participant)
+                db.session.commit()
+                return render_template("consent/manage/paper_done.html", record=record,
+                                       consent=consent, language=language, access_code=code)
+    return render_template("consent/manage/paper.html", consent=consent, document=document,
+                           language=language, errors=errors, values=request.form), (
+        400 if errors else 200)

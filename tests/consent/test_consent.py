@@ -325,3 +325,39 @@ def test_closed_survey_can_be_anonymised(app, client, auth):
         assert services.records_of(response.participant_id) == []
     # the respondent's own links no longer reach the answers
     assert respondent.get(first).location == f"/en/s/{SLUG}/"
+
+
+def test_organiser_enters_a_paper_consent_form(app, client, auth):
+    from app.auth.roles import Role
+    from app.consent.models import ConsentChannel
+
+    open_survey(app, SLUG)
+    user_id = auth.login_as(Role.ORGANISER)
+    page = "/en/admin/consent/paper/echos-participation"
+    check_page(client.get(page))
+    missing = client.post(page, data={"csrf_token": csrf_token(client, page),
+                                      "granted": ["research"]})
+    soup = check_page(missing, status=400)
+    anchors = {a["href"] for a in soup.select(".error-summary a")}
+    assert anchors == {"#language", "#signed"}
+    assert soup.find("input", attrs={"value": "research"}).has_attr("checked")
+    no_participation = client.post(page, data={"csrf_token": csrf_token(client, page),
+                                               "language": "pt", "signed": "yes",
+                                               "granted": ["research"]})
+    check_page(no_participation, status=400)
+    done = client.post(page, data={"csrf_token": csrf_token(client, page), "language": "pt",
+                                   "signed": "yes", "granted": ["participation", "research"]})
+    soup = check_page(done)
+    code = soup.select_one(".access-code-box .code").get_text(strip=True)
+    with app.app_context():
+        record = db.session.scalar(select(ConsentRecord))
+        db.session.expunge(record)
+        assert record.channel == ConsentChannel.PAPER
+        assert record.actor == f"staff:{user_id}" and record.language == "pt"
+        assert sorted(record.refused) == ["contact", "recordings", "special_category"]
+    person = app.test_client()
+    opened = person.post("/en/my-data/", data={"csrf_token": csrf_token(person, "/en/my-data/"),
+                                               "code": code})
+    assert opened.location == "/en/my-data/"
+    receipt = check_page(person.get(f"/en/my-data/receipts/{record.receipt_id}"))
+    assert "Hub staff, from a signed form" in text_of(receipt)
