@@ -225,6 +225,11 @@ def count_responses(survey: Survey, status: ResponseStatus | None = None) -> int
 
 @dataclass(frozen=True)
 class Funnel:
+    """How far respondents got. With a consent document a response exists only once
+    consent is given, so `consented` counts responses; `started` those with a saved
+    page; without a consent document `consented` is None."""
+
+    consented: int | None
     started: int
     completed: int
     withdrawn: int
@@ -236,16 +241,22 @@ class Funnel:
 
 
 def funnel(survey: Survey) -> Funnel:
-    """Responses by status in one query (previews left out)."""
+    """Responses by status and progress in one query (previews left out)."""
+    saved_a_page = (Response.current_page.is_not(None)) | (
+        Response.status == ResponseStatus.COMPLETE)
     rows = db.session.execute(
-        select(Response.status, func.count(Response.id))
+        select(Response.status, saved_a_page, func.count(Response.id))
         .join(SurveyVersion)
         .where(SurveyVersion.survey_id == survey.id, Response.channel != Channel.PREVIEW)
-        .group_by(Response.status)
-    )
-    by_status = {status: count for status, count in rows}
+        .group_by(Response.status, saved_a_page)
+    ).all()
+    by_status: dict[ResponseStatus, int] = defaultdict(int)
+    for status, _saved, count in rows:
+        by_status[status] += count
+    with_consent = definition_of(latest_version(survey)).consent_document is not None
     return Funnel(
-        started=sum(by_status.values()),
+        consented=sum(by_status.values()) if with_consent else None,
+        started=sum(count for _status, saved, count in rows if saved),
         completed=by_status.get(ResponseStatus.COMPLETE, 0),
         withdrawn=by_status.get(ResponseStatus.WITHDRAWN, 0),
         screened_out=by_status.get(ResponseStatus.SCREENED_OUT, 0),

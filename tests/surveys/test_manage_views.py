@@ -114,3 +114,22 @@ def test_invitations_download_once(app, client, auth):
     assert not set(stored) & {row["token"] for row in rows}  # only hashes are kept
     empty = client.post(f"{page}/invitations", data={"csrf_token": csrf_token(client, page)})
     check_page(empty, status=400)
+
+
+def test_funnel_counts_consented_started_completed(app, client, auth):
+    from tests.surveys.test_views import post, start
+
+    open_survey(app, "event-evaluation")
+    only_consented = app.test_client()
+    start(only_consented, "event-evaluation")
+    answered = app.test_client()
+    first = start(answered, "event-evaluation")
+    post(answered, first, {"overall_rating": "8"})
+    auth.login_as(Role.ORGANISER)
+    soup = check_page(client.get("/en/admin/surveys/event-evaluation"))
+    facts = {dt.get_text(strip=True): dd.get_text(strip=True)
+             for dt, dd in zip(soup.select(".summary-list dt"), soup.select(".summary-list dd"),
+                               strict=False)}
+    assert facts["Consented"] == "2"
+    assert facts["Started"] == "1"
+    assert facts["Completed"].startswith("0")
