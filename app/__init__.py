@@ -68,11 +68,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.consent.my_data_views import bp as my_data_bp
     from app.consent.views import bp as consent_bp
     from app.public.views import bp as public_bp
+    from app.results.views import bp as results_bp
     from app.surveys.manage_views import bp as manage_surveys_bp
     from app.surveys.views import bp as surveys_bp
 
     for blueprint in (public_bp, auth_bp, admin_bp, surveys_bp, manage_surveys_bp, consent_bp,
-                      my_data_bp, manage_consent_bp):
+                      my_data_bp, manage_consent_bp, results_bp):
         app.register_blueprint(blueprint)
 
     from app.auth.permissions import public

@@ -1,0 +1,1 @@
+"""Results: what analysts get out — only answers that may be analysed right now."""
