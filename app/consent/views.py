@@ -61,6 +61,8 @@ def capture(slug: str):
     asked = _asked(definition, consent)
     response, code = _current_response(slug)
     renewing = response is not None
+    previous = services.current_record(response.participant_id, document) if renewing else None
+    changed = previous is not None and services.needs_renewal(previous, document)
     if not renewing and surveys.accepting_reason(survey, definition) is not None:
         return redirect(url_for("surveys.start", slug=slug))
     if not renewing and definition.settings.mode == "invited" and not (
@@ -92,7 +94,7 @@ def capture(slug: str):
             guardian_needed = True
             if values.get("guardian_shown") != "1":
                 return _render(survey, definition, consent, language, asked, {}, values,
-                               guardian_needed=True, renewing=renewing), 200
+                               guardian_needed=True, renewing=renewing, changed=changed), 200
             if values.get("guardian") != "yes":
                 return render_template("consent/too_young.html", consent=consent,
                                        language=language, age_limit=digital_consent_age(country),
@@ -102,18 +104,19 @@ def capture(slug: str):
             return _record(survey, definition, version, language, asked, granted, response,
                            code, guardian=guardian_needed)
     return _render(survey, definition, consent, language, asked, errors, values,
-                   guardian_needed=guardian_needed, renewing=renewing), 400 if errors else 200
+                   guardian_needed=guardian_needed, renewing=renewing,
+                   changed=changed), 400 if errors else 200
 
 
 def _render(survey, definition, consent: ConsentDefinition, language: str, asked: list[str],
-            errors: dict, values, *, guardian_needed: bool, renewing: bool):
+            errors: dict, values, *, guardian_needed: bool, renewing: bool, changed: bool):
     purposes = [consent.purpose(pid) for pid in asked]
     names = country_names(current_language().code)
     return render_template(
         "consent/capture.html", survey=survey, survey_definition=definition, consent=consent,
         language=language, required=[p for p in purposes if p.required],
         optional=[p for p in purposes if not p.required], errors=errors, values=values,
-        guardian_needed=guardian_needed, renewing=renewing, markdown=markdown,
+        guardian_needed=guardian_needed, renewing=renewing, changed=changed, markdown=markdown,
         countries=sorted(names.items(), key=lambda item: item[1]),
         age_limit=digital_consent_age(values.get("country")) if values else None)
 
