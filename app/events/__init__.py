@@ -1,0 +1,1 @@
+"""Transnational engagement events."""
