@@ -67,13 +67,17 @@ def _register_blueprints(app: Flask) -> None:
     from app.consent.manage_views import bp as manage_consent_bp
     from app.consent.my_data_views import bp as my_data_bp
     from app.consent.views import bp as consent_bp
+    from app.consultations.manage_views import bp as manage_consultations_bp
+    from app.consultations.moderation_views import bp as moderation_bp
+    from app.consultations.views import bp as consultations_bp
     from app.public.views import bp as public_bp
     from app.results.views import bp as results_bp
     from app.surveys.manage_views import bp as manage_surveys_bp
     from app.surveys.views import bp as surveys_bp
 
     for blueprint in (public_bp, auth_bp, admin_bp, surveys_bp, manage_surveys_bp, consent_bp,
-                      my_data_bp, manage_consent_bp, results_bp):
+                      my_data_bp, manage_consent_bp, results_bp, consultations_bp,
+                      manage_consultations_bp, moderation_bp):
         app.register_blueprint(blueprint)
 
     from app.auth.permissions import public
@@ -85,8 +89,9 @@ def _register_cli(app: Flask) -> None:
     from app.audit.cli import audit_cli
     from app.auth.cli import users_cli
     from app.consent.cli import consent_cli
+    from app.consultations.cli import deliberation_cli
     from app.demo import demo_cli
     from app.surveys.cli import surveys_cli
 
-    for group in (users_cli, demo_cli, surveys_cli, audit_cli, consent_cli):
+    for group in (users_cli, demo_cli, surveys_cli, audit_cli, consent_cli, deliberation_cli):
         app.cli.add_command(group)

@@ -9,6 +9,20 @@ from app.consent.models import (
     ContactDetail,
     ErasureRequest,
 )
+from app.consultations.models import (
+    Ban,
+    BlockedTerm,
+    Comment,
+    Consultation,
+    ConsultationText,
+    Flag,
+    OpinionSnapshot,
+    Phase,
+    Statement,
+    Translation,
+    Vote,
+    Voter,
+)
 from app.hubs.models import Hub
 from app.participants.models import Participant
 from app.surveys.models import Answer, Invitation, Response, Survey, SurveyVersion
@@ -16,17 +30,29 @@ from app.surveys.models import Answer, Invitation, Response, Survey, SurveyVersi
 __all__ = [
     "Answer",
     "AuditEntry",
+    "Ban",
+    "BlockedTerm",
+    "Comment",
     "ConsentDocument",
     "ConsentRecord",
     "ConsentVersion",
+    "Consultation",
+    "ConsultationText",
     "ContactDetail",
     "ErasureRequest",
+    "Flag",
     "Hub",
     "Invitation",
+    "OpinionSnapshot",
     "Participant",
+    "Phase",
     "Response",
     "RoleAssignment",
+    "Statement",
     "Survey",
     "SurveyVersion",
+    "Translation",
     "User",
+    "Vote",
+    "Voter",
 ]

@@ -293,6 +293,9 @@ def erase(participant_id: str, *, actor: str = "participant") -> ErasureRequest:
     request = ErasureRequest(requested_at=utcnow())
     db.session.add(request)
     response_ids = [r.id for r in responses_of(participant_id)]
+    from app.consultations.erasure import erase_participant  # consultations build on consent
+
+    deliberation = erase_participant(participant_id)
     counts = {
         "answers": _delete(delete(Answer).where(Answer.response_id.in_(response_ids)))
         if response_ids else 0,
@@ -301,6 +304,7 @@ def erase(participant_id: str, *, actor: str = "participant") -> ErasureRequest:
             ContactDetail.participant_id == participant_id)),
         "consent_records": _delete(delete(ConsentRecord).where(
             ConsentRecord.participant_id == participant_id)),
+        **deliberation,
         "participants": _delete(delete(Participant).where(Participant.id == participant_id)),
     }
     request.counts = counts

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from app.auth.permissions import public
+from app.consultations.models import ConsultationStatus
+from app.consultations.services import public_listing
 from app.health import database_status
 from app.i18n import LANGUAGE_COOKIE, best_language, current_language
 from app.surveys.services import open_surveys
@@ -29,7 +31,8 @@ def home():
     language = current_language().code
     surveys = [(survey, definition, definition.language_for(language))
                for survey, definition in open_surveys()]
-    return render_template("public/home.html", surveys=surveys)
+    consultations = public_listing(status=ConsultationStatus.OPEN)
+    return render_template("public/home.html", surveys=surveys, consultations=consultations)
 
 
 @bp.route("/healthz")
