@@ -58,7 +58,7 @@ def test_listing_filters_and_drafts_stay_hidden(app, client):
     check_page(client.get("/en/c/?topic=%3Cscript%3E&country=XYZ&status=nope"))
     assert client.get("/en/c/hidden-draft/").status_code == 404
     # The visitor's language when written, the main language otherwise.
-    assert "Krebsfrüherkennung" in check_page(client.get(f"/de/c/rural-screening/")).h1.text
+    assert "Krebsfrüherkennung" in check_page(client.get("/de/c/rural-screening/")).h1.text
     assert "Cancer screening" in check_page(client.get("/fr/c/rural-screening/")).h1.text
 
 
