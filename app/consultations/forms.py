@@ -10,7 +10,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from app.consultations.models import StatementModeration, Topic
 from app.forms import BaseForm
@@ -22,8 +22,11 @@ NETWORK = "EU"  # a consultation across the whole network rather than one countr
 class ConsultationForm(BaseForm):
     slug = StringField(_l("Web address"), description=_l(
         "Lower-case letters, digits and hyphens, for example screening-rural-areas. It "
-        "cannot be changed later."), validators=[DataRequired(_l("Enter a web address.")),
-                                                 Length(max=64)])
+        "cannot be changed later."), validators=[
+            DataRequired(_l("Enter a web address.")), Length(max=64),
+            Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l(
+                "Use lower-case letters, digits and hyphens only, for example "
+                "screening-rural-areas."))])
     hub = SelectField(_l("Hub"), choices=[], validators=[DataRequired()])
     country = SelectField(_l("Country"), choices=[], validators=[DataRequired()])
     topic = SelectField(_l("Topic"), choices=[], validators=[DataRequired()])
@@ -36,6 +39,15 @@ class ConsultationForm(BaseForm):
     min_cell_size = IntegerField(_l("Smallest group shown in results"), description=_l(
         "Groups with fewer people are hidden in every table. Only administrators can "
         "change this."), default=10, validators=[Optional(), NumberRange(min=1, max=100)])
+
+    def validate(self, extra_validators=None) -> bool:
+        """Every error at once: a missing title in the main language joins the others."""
+        valid = super().validate(extra_validators)
+        title = getattr(self, f"title_{self.default_language.data}", None)
+        if title is not None and not title.data:
+            title.errors = [*title.errors, str(_l("Give a title in the main language."))]
+            valid = False
+        return valid
 
     def set_choices(self, hubs, countries: list[tuple[str, str]]) -> None:
         self.hub.choices = [(str(h.id), f"{h.name} ({h.country})") for h in hubs]
