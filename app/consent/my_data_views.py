@@ -87,7 +87,10 @@ def _overview(participant: Participant) -> dict:
         shown = [(q.label.get(lang) if q.label else q.id, display_answer(q, answers[q.id], lang))
                  for q in definition.questions() if q.id in answers and not q.contact]
         responses.append((response, definition, lang, shown))
+    from app.consultations.personal_data import contributions_of  # built on consent
+
     return {"participant": participant, "consents": consents, "responses": responses,
+            "consultations": contributions_of(participant.id),
             "contacts": services.contact_details_of(participant.id),
             "records": services.records_of(participant.id), "language": language}
 
@@ -107,6 +110,7 @@ def everything(participant: Participant) -> dict:
             for r, _definition, _lang, shown in data["responses"]
         ],
         "contact_details": [{"field": c.field, "value": c.value} for c in data["contacts"]],
+        "consultations": data["consultations"],
     }
 
 
@@ -141,6 +145,14 @@ def export_csv(participant: Participant):
             writer.writerow(["answer", response["survey"], answer["question"], answer["answer"]])
     for contact in data["contact_details"]:
         writer.writerow(["contact", "", contact["field"], contact["value"]])
+    for place in data["consultations"]:
+        for vote in place["votes"]:
+            writer.writerow(["vote", place["consultation"], vote["text"], vote["vote"]])
+        for statement in place["statements"]:
+            writer.writerow(["statement", place["consultation"], statement["statement"],
+                             statement["text"]])
+        for comment in place["comments"]:
+            writer.writerow(["comment", place["consultation"], comment["id"], comment["text"]])
     audit(action="data.exported", actor="participant", subject=participant.id,
           details={"format": "csv"})
     db.session.commit()

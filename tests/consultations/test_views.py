@@ -277,3 +277,31 @@ def test_voter_numbers_are_unique_per_consultation(app):
         numbers = [voting.voter_for(consultation, p.id).number for p in people]
         assert numbers == [0, 1, 2]
         assert voting.voter_for(consultation, people[1].id).number == 1
+
+
+def test_my_data_shows_and_downloads_votes_statements_and_comments(app, client):
+    import csv
+    import io
+    import json
+
+    open_consultation(app, moderation=StatementModeration.POST)
+    consent(client)
+    vote(client, 2, "disagree")
+    token = csrf_token(client)
+    client.post(f"{BASE}/statements/new", data={"csrf_token": token, "language": "pt",
+                                                "text": "Rastreio ao sábado."})
+    client.post(f"{BASE}/comments", data={"csrf_token": token, "language": "en",
+                                          "body": "=Buses please"})
+    soup = check_page(client.get("/en/my-data/"))
+    section = soup.find("h2", string="Your votes, statements and comments").find_next("dl")
+    assert STATEMENTS[2] in section.text and "You disagreed" in section.text
+    assert "Rastreio ao sábado." in section.text and "=Buses please" in section.text
+    data = json.loads(client.get("/en/my-data/export.json").data)
+    place = data["consultations"][0]
+    assert place["consultation"] == "rural-screening"
+    assert [(v["statement"], v["vote"]) for v in place["votes"]] == [(2, "disagree")]
+    assert place["statements"][0]["language"] == "pt"
+    rows = list(csv.reader(io.StringIO(client.get("/en/my-data/export.csv").get_data(
+        as_text=True))))
+    assert ["vote", "rural-screening", STATEMENTS[2], "disagree"] in rows
+    assert any(row[0] == "comment" and row[3] == "=Buses please" for row in rows)
