@@ -18,10 +18,12 @@ from sqlalchemy import func, select
 from app.consultations import analysis, polis, services
 from app.consultations.models import (
     Consultation,
+    ConsultationStatus,
     ContentStatus,
     OpinionSnapshot,
     SnapshotKind,
     Statement,
+    Vote,
     Voter,
 )
 from app.extensions import db
@@ -161,13 +163,34 @@ def _statement(number: int, texts: dict[int, str]) -> str:
 
 
 @deliberation_cli.command("recompute")
-@click.argument("key", metavar="CONSULTATION")
-def recompute(key: str) -> None:
+@click.argument("key", metavar="CONSULTATION", required=False)
+@click.option("--all-open", is_flag=True,
+              help="Every open consultation whose votes changed since its last snapshot.")
+def recompute(key: str | None, all_open: bool) -> None:
     """Cluster the current votes into a new snapshot (safe to run from a timer)."""
-    consultation = _consultation(key)
-    snapshot = analysis.compute_snapshot(consultation.id)
-    db.session.commit()
-    left_out = len(snapshot.payload["left_out"])
-    click.echo(f"Snapshot {snapshot.id}: {_sizes(snapshot)}; {snapshot.vote_count} votes, "
-               f"{left_out} left out (too few votes).")
+    if bool(key) == all_open:
+        raise click.UsageError("Give a CONSULTATION or --all-open.")
+    if key:
+        targets = [_consultation(key)]
+    else:
+        targets = [c for c in services.all_consultations()
+                   if c.status == ConsultationStatus.OPEN and _stale(c)]
+    for consultation in targets:
+        snapshot = analysis.compute_snapshot(consultation.id)
+        db.session.commit()
+        left_out = len(snapshot.payload["left_out"])
+        click.echo(f"{consultation.slug}: snapshot {snapshot.id}: {_sizes(snapshot)}; "
+                   f"{snapshot.vote_count} votes, {left_out} left out (too few votes).")
+    if not targets:
+        click.echo("Nothing to recompute.")
 
+
+def _stale(consultation: Consultation) -> bool:
+    """No snapshot yet, or votes were cast, changed or withdrawn since the last one."""
+    latest = analysis.latest_snapshot(consultation.id)
+    if latest is None:
+        return True
+    changed = db.session.scalar(select(func.max(Vote.updated_at)).join(Statement).where(
+        Statement.consultation_id == consultation.id))
+    return (latest.vote_count != len(analysis.counted_votes(consultation.id))
+            or (changed is not None and changed > latest.created_at))

@@ -328,3 +328,23 @@ def test_results_page_without_votes_says_so(app, client):
     open_consultation(app)
     soup = check_page(client.get(f"{BASE}/results"))
     assert "once enough people have voted" in soup.text
+
+
+def test_timer_recomputes_only_open_consultations_with_new_votes(app, runner):
+    consultation_id = open_consultation(app, statements=())
+    seat_planted_voters(app, consultation_id)
+    open_consultation(app, "quiet-one", statements=("Nobody votes here.",))
+    assert runner.invoke(args=["deliberation", "recompute"]).exit_code != 0
+    first = runner.invoke(args=["deliberation", "recompute", "--all-open"])
+    assert first.exit_code == 0, first.output
+    assert "rural-screening: snapshot" in first.output and "quiet-one" in first.output
+    again = runner.invoke(args=["deliberation", "recompute", "--all-open"])
+    assert again.output.strip() == "Nothing to recompute."
+    with app.app_context():
+        from app.consultations.models import Vote
+
+        vote = db.session.scalar(select(Vote).limit(1))
+        vote.value, vote.updated_at = -vote.value, vote.updated_at.replace(year=2100)
+        db.session.commit()
+    changed = runner.invoke(args=["deliberation", "recompute", "--all-open"])
+    assert "rural-screening" in changed.output and "quiet-one" not in changed.output
