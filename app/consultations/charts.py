@@ -23,8 +23,8 @@ GROUP_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#000000")
 GROUP_SHAPES = ("circle", "square", "triangle", "diamond", "cross")
 
 MARK_SIZE = 4.0  # half-width of a mark, in viewBox units
-PADDING = 24.0  # room for marks and labels at the edges
-LABEL_SIZE = 16  # group label font size, in viewBox units
+PADDING = 32.0  # room for marks and labels at the edges
+LABEL_SIZE = 28  # group label font size, in viewBox units: still ~15 px on a 390 px phone
 AXIS_COLOUR = "#C8C8C8"
 TEXT_COLOUR = "#1A1A1A"
 
