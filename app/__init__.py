@@ -62,6 +62,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.admin.outbox_views import bp as outbox_bp
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
     from app.consent.manage_views import bp as manage_consent_bp
@@ -70,6 +71,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.consultations.manage_views import bp as manage_consultations_bp
     from app.consultations.moderation_views import bp as moderation_bp
     from app.consultations.views import bp as consultations_bp
+    from app.events.manage_views import bp as manage_events_bp
+    from app.events.views import bp as events_bp
     from app.public.views import bp as public_bp
     from app.results.views import bp as results_bp
     from app.surveys.manage_views import bp as manage_surveys_bp
@@ -77,7 +80,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (public_bp, auth_bp, admin_bp, surveys_bp, manage_surveys_bp, consent_bp,
                       my_data_bp, manage_consent_bp, results_bp, consultations_bp,
-                      manage_consultations_bp, moderation_bp):
+                      manage_consultations_bp, moderation_bp, events_bp, manage_events_bp,
+                      outbox_bp):
         app.register_blueprint(blueprint)
 
     from app.auth.permissions import public
@@ -91,7 +95,9 @@ def _register_cli(app: Flask) -> None:
     from app.consent.cli import consent_cli
     from app.consultations.cli import deliberation_cli
     from app.demo import demo_cli
+    from app.events.cli import events_cli
     from app.surveys.cli import surveys_cli
 
-    for group in (users_cli, demo_cli, surveys_cli, audit_cli, consent_cli, deliberation_cli):
+    for group in (users_cli, demo_cli, surveys_cli, audit_cli, consent_cli, deliberation_cli,
+                  events_cli):
         app.cli.add_command(group)

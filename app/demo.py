@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 from app.auth import services as auth
 from app.auth.roles import Role
 from app.consultations.demo import load_demo_consultation
+from app.events.demo import load_demo_event
 from app.extensions import db
 from app.hubs.services import ensure_hub
 from app.surveys import services as survey_services
@@ -55,7 +56,9 @@ def load_demo_content() -> list[tuple[str, str, Role]]:
         survey = survey_services.get_survey(item.slug)
         if survey.status == SurveyStatus.DRAFT:
             survey_services.set_status(survey, SurveyStatus.OPEN)
-    load_demo_consultation(ensure_hub(slug="pt", name=DEMO_HUBS[0][1], country="PT"))
+    portugal = ensure_hub(slug="pt", name=DEMO_HUBS[0][1], country="PT")
+    load_demo_consultation(portugal)
+    load_demo_event(portugal)
     logins = []
     for email, name, role, password in DEMO_USERS:
         if auth.get_user_by_email(email) is None:

@@ -7,6 +7,7 @@ would have gone out, with Python's own e-mail parser.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from flask import current_app
@@ -20,8 +21,12 @@ def outbox_dir() -> Path:
     return Path(current_app.instance_path) / "outbox"
 
 
-def send_mail(*, to: str, subject: str, body: str) -> None:
+def send_mail(*, to: str, subject: str, body: str,
+              attachments: Sequence[tuple[str, str, bytes]] = ()) -> None:
+    """Send one plain-text message; attachments are (file name, content type, bytes)."""
     message = Message(subject=subject, recipients=[to], body=body)
+    for filename, content_type, data in attachments:
+        message.attach(filename, content_type, data)
     if current_app.config.get("MAIL_SERVER"):
         mail.send(message)
         return

@@ -23,6 +23,14 @@ from app.consultations.models import (
     Vote,
     Voter,
 )
+from app.events.models import (
+    Event,
+    EventSession,
+    EventText,
+    PanelSelection,
+    Registration,
+    SessionChoice,
+)
 from app.hubs.models import Hub
 from app.participants.models import Participant
 from app.surveys.models import Answer, Invitation, Response, Survey, SurveyVersion
@@ -40,14 +48,20 @@ __all__ = [
     "ConsultationText",
     "ContactDetail",
     "ErasureRequest",
+    "Event",
+    "EventSession",
+    "EventText",
     "Flag",
     "Hub",
     "Invitation",
     "OpinionSnapshot",
+    "PanelSelection",
     "Participant",
     "Phase",
+    "Registration",
     "Response",
     "RoleAssignment",
+    "SessionChoice",
     "Statement",
     "Survey",
     "SurveyVersion",

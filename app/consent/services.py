@@ -294,8 +294,9 @@ def erase(participant_id: str, *, actor: str = "participant") -> ErasureRequest:
     db.session.add(request)
     response_ids = [r.id for r in responses_of(participant_id)]
     from app.consultations.erasure import erase_participant  # consultations build on consent
+    from app.events.erasure import erase_participant as erase_registrations
 
-    deliberation = erase_participant(participant_id)
+    deliberation = erase_participant(participant_id) | erase_registrations(participant_id)
     counts = {
         "answers": _delete(delete(Answer).where(Answer.response_id.in_(response_ids)))
         if response_ids else 0,

@@ -38,6 +38,9 @@ bp = Blueprint(
     "surveys", __name__, template_folder="templates", url_prefix="/<lang:lang_code>/s/<slug>"
 )
 SESSION_KEY = "survey_codes"
+# Where to send a respondent when the survey is part of something else (an event's
+# registration): {survey slug: local path}, set by that other page.
+RETURN_KEY = "survey_return"
 INVITATION_KEY = "survey_invitations"
 
 
@@ -394,6 +397,7 @@ def thanks(slug: str, survey, definition: Definition, response: Response, _code:
         language=_language(definition),
         scores=scores,
         show_scores=definition.settings.result_page,
+        return_to=(session.get(RETURN_KEY) or {}).get(slug),
     )
 
 
