@@ -57,13 +57,13 @@ def show(name: str):
                            body=body.get_content() if body else "", attachments=attachments)
 
 
-@bp.route("/<name>/<filename>")
+@bp.route("/<name>/<part_name>")
 @roles_required(Role.ORGANISER)
-def attachment(name: str, filename: str):
+def attachment(name: str, part_name: str):
     message = _read(name)
-    part = next((p for p in message.iter_attachments() if p.get_filename() == filename), None)
+    part = next((p for p in message.iter_attachments() if p.get_filename() == part_name), None)
     if part is None:
         abort(404)
     return Response(part.get_content() if part.get_content_maintype() != "text"
                     else part.get_content().encode(), mimetype=part.get_content_type(),
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{part_name}"'})

@@ -142,7 +142,7 @@ def run_selection(session: EventSession, *, panel_size: int, quotas: list[select
     stored = PanelSelection(
         session_id=session.id, algorithm=algorithm, seed=seed, panel_size=panel_size,
         one_per_household=one_per_household, quotas=[asdict(q) for q in quotas],
-        probabilities={k: round(float(v), 6) for k, v in probabilities.items()},
+        probabilities={k: float(v) for k, v in probabilities.items()},
         panel=sorted(int(p) for p in panel), minimum=float(min(probabilities.values())),
         replacements=[], created_by=actor_id)
     db.session.add(stored)
