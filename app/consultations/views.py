@@ -132,7 +132,14 @@ def detail(slug: str):
         thread=comments.thread(consultation, viewer=voter),
         country_names=country_names(current_language().code),
         snapshot=analysis.latest_snapshot(consultation.id), languages=_writing_languages(),
-        errors={}, values={})
+        errors={}, values={}, events=_linked_events(consultation))
+
+
+def _linked_events(consultation: Consultation) -> list:
+    from app.events.models import Event, EventStatus  # events link to consultations
+
+    return list(db.session.scalars(db.select(Event).where(
+        Event.consultation_id == consultation.id, Event.status == EventStatus.PUBLISHED)))
 
 
 @bp.route("/<slug>/consent", methods=["GET", "POST"])
@@ -372,7 +379,8 @@ def add_comment(consultation: Consultation, voter):
         reply_to=parent, current_phase=services.current_phase(consultation, today),
         today=today, progress=voting.progress(consultation, voter),
         country_names=country_names(current_language().code),
-        snapshot=analysis.latest_snapshot(consultation.id)), 400
+        snapshot=analysis.latest_snapshot(consultation.id),
+        events=_linked_events(consultation)), 400
 
 
 @bp.route("/<slug>/report/<kind>/<int:item_id>", methods=["GET", "POST"])

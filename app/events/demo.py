@@ -43,6 +43,11 @@ def load_demo_event(hub: Hub) -> None:
         slug=SLUG, hub=hub, default_language="en",
         texts=[services.TextInput(lang, title, summary) for lang, (title, summary)
                in TEXTS.items()])
+    from app.consultations.demo import SLUG as CONSULTATION
+    from app.consultations.services import get_by_slug
+
+    linked = get_by_slug(CONSULTATION)
+    event.consultation_id = linked.id if linked else None
     event.accessibility = ["step_free", "hearing_loop", "childcare", "travel_reimbursement"]
     day = (utcnow() + timedelta(days=60)).date()
     for index, (country, venue, zone, languages, interpretation) in enumerate(SESSIONS):

@@ -339,3 +339,16 @@ def test_outbox_shows_messages_and_attachments_to_organisers(app, client, auth):
     auth.logout()
     auth.login_as(Role.ANALYST)
     assert client.get("/en/admin/outbox/").status_code == 403
+
+
+def test_a_consultation_lists_its_published_events(app, client):
+    from tests.consultations.factories import open_consultation
+
+    consultation_id = open_consultation(app)
+    open_event(app)
+    assert "Citizens' panel" not in check_page(client.get("/en/c/rural-screening/")).text
+    with app.app_context():
+        services.get_by_slug(SLUG).consultation_id = consultation_id
+        db.session.commit()
+    soup = check_page(client.get("/en/c/rural-screening/"))
+    assert soup.find("a", href=f"{BASE}/").text == "Citizens' panel on cancer screening"
