@@ -81,3 +81,37 @@ def test_register_get_selected_and_check_in_on_phones(visitor, live_server,
     with app.app_context():
         choice = db.session.scalar(select(SessionChoice))
         assert choice.status == ChoiceStatus.CONFIRMED and choice.checked_in_at is not None
+
+
+def test_organiser_pages_for_events(visitor, live_server):
+    from tests.events.factories import register
+
+    app = live_server.app
+    sessions = open_event(app)
+    for index in range(6):
+        register(app.test_client(), [sessions["lisbon"]], {
+            "full_name": f"Person {index}", "email": f"p{index}@example.org",
+            "age_band": "65_74" if index % 2 else "25_34"})
+    make_user(app, email="org@example.org", roles=[Role.ORGANISER])
+    page = visitor.page
+    visitor.goto("/en/login")
+    page.fill("#email", "org@example.org")
+    page.fill("#password", DEFAULT_PASSWORD)
+    visitor.submit(page.locator("main button[type=submit]"))
+    visitor.goto("/en/admin/events/")
+    visitor.submit(page.locator("main table a").first)
+    visitor.submit(page.get_by_role("link", name="Edit").first)
+    visitor.goto(f"/en/admin/events/{SLUG}")
+    visitor.submit(page.get_by_role("link", name="Registrants and panel selection").first)
+    page.fill("#min-age_band-65_74", "2")
+    page.fill("#max-age_band-65_74", "2")
+    page.fill("#panel_size", "4")
+    visitor.submit(page.get_by_role("button", name="Compute the chances"))
+    assert "Lowest chance of selection: 0.667" in page.locator(".notice").inner_text()
+    page.fill("#seed", "1234")
+    visitor.submit(page.get_by_role("button", name="Draw the panel"))
+    assert "Published selection" in page.locator("main").inner_text()
+    visitor.submit(page.get_by_role("link", name="Overview across countries"))
+    visitor.goto("/en/admin/events/new")
+    visitor.submit(page.get_by_role("button", name="Create event"))
+    assert page.locator(".error-summary").is_visible()
