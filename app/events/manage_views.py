@@ -38,9 +38,11 @@ NETWORK_ZONE = ZoneInfo("Europe/Brussels")
 MAX_SEED = 2**31 - 1
 
 
-def _holds(hub_id: int) -> bool:
+def _holds(hub_id: int, *roles: Role) -> bool:
+    """The signed-in person holds one of the roles (organiser by default) for this hub."""
+    wanted = roles or (Role.ORGANISER,)
     return any((a.role == Role.ADMIN and a.hub_id is None)
-               or (a.role == Role.ORGANISER and a.hub_id in (None, hub_id))
+               or (a.role in wanted and a.hub_id in (None, hub_id))
                for a in current_user.roles)
 
 
@@ -438,6 +440,8 @@ def overview(slug: str):
     event = services.get_by_slug(slug)
     if event is None:
         abort(404)
+    if not _holds(event.hub_id, Role.ORGANISER, Role.ANALYST):
+        abort(403)
     return render_template("events/manage/overview.html", event=event,
                            countries=statistics.by_country(event),
                            groups=statistics.by_group(event), country_names=_names(),

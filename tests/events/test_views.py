@@ -351,3 +351,16 @@ def test_a_consultation_lists_its_published_events(app, client):
         db.session.commit()
     soup = check_page(client.get("/en/c/rural-screening/"))
     assert soup.find("a", href=f"{BASE}/").text == "Citizens' panel on cancer screening"
+
+
+def test_overview_is_for_the_hub_s_organisers_and_analysts(app, client, auth):
+    from tests.consultations.test_manage import login_for_hub
+    from tests.factories import make_hub
+
+    open_event(app)
+    make_hub(app, "se", "SE")
+    login_for_hub(app, auth, Role.ANALYST, "se")
+    assert client.get(f"/en/admin/events/{SLUG}/overview").status_code == 403
+    auth.logout()
+    login_for_hub(app, auth, Role.ANALYST, "pt")
+    check_page(client.get(f"/en/admin/events/{SLUG}/overview"))
