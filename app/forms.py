@@ -28,3 +28,10 @@ class BaseForm(FlaskForm):
             field.errors = [*field.errors, str(message)]
         else:
             self.form_errors.append(str(message))
+
+
+class FormData:
+    """Stored values shaped as an object, to prefill a WTForms form (``obj=``)."""
+
+    def __init__(self, **values: object) -> None:
+        self.__dict__.update(values)

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
+
+
+def value_enum(kind: type[enum.Enum], length: int = 24) -> Enum:
+    """A string column holding the enum's values (not names), without a database enum
+    type, so adding a member needs no migration of a native type."""
+    return Enum(kind, native_enum=False, length=length,
+                values_callable=lambda members: [m.value for m in members])
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -48,3 +48,14 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
 
 
 staff_required = roles_required(*ANY_STAFF)
+
+
+def holds_for_hub(hub_id: int, *roles: Role) -> bool:
+    """The signed-in user holds one of the roles for this very hub (or network-wide).
+
+    Stricter than ``User.has_role(hub_id=...)``, whose hub-less form passes any hub
+    role: pages about one hub's consultation or event use this one.
+    """
+    return any((assignment.role == Role.ADMIN and assignment.hub_id is None)
+               or (assignment.role in roles and assignment.hub_id in (None, hub_id))
+               for assignment in current_user.roles)

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.audit.services import record as audit
-from app.auth.permissions import roles_required
+from app.auth.permissions import holds_for_hub, roles_required
 from app.auth.roles import Role
 from app.consultations import analysis, comments, services, voting
 from app.consultations.forms import NETWORK, ConsultationTextsForm, SeedStatementForm
@@ -25,6 +25,7 @@ from app.consultations.models import (
 )
 from app.errors import DomainError
 from app.extensions import db
+from app.forms import FormData
 from app.hubs.models import Hub
 from app.i18n import LANGUAGES, current_language
 from app.surveys import services as survey_services
@@ -42,13 +43,7 @@ def _hubs_for(role: Role) -> list[Hub]:
 
 
 def _holds_for_hub(role: Role, hub_id: int) -> bool:
-    """has_role(hub_id=...) also passes hub-less checks; here the hub must really match."""
-    for assignment in current_user.roles:
-        if assignment.role == Role.ADMIN and assignment.hub_id is None:
-            return True
-        if assignment.role == role and assignment.hub_id in (None, hub_id):
-            return True
-    return False
+    return holds_for_hub(hub_id, role)
 
 
 def _consultation(slug: str, role: Role = Role.ORGANISER) -> Consultation:
@@ -157,14 +152,7 @@ def edit(slug: str):
         400 if form.errors else 200
 
 
-class _Data:
-    """Object-shaped defaults for a WTForms form."""
-
-    def __init__(self, **values) -> None:
-        self.__dict__.update(values)
-
-
-def _form_data(consultation: Consultation) -> _Data:
+def _form_data(consultation: Consultation) -> FormData:
     values = {"hub": str(consultation.hub_id), "country": consultation.country,
               "topic": consultation.topic.value,
               "default_language": consultation.default_language,
@@ -175,7 +163,7 @@ def _form_data(consultation: Consultation) -> _Data:
         values[f"title_{text.language}"] = text.title
         values[f"summary_{text.language}"] = text.summary
         values[f"body_{text.language}"] = text.body
-    return _Data(**values)
+    return FormData(**values)
 
 
 @bp.route("/<slug>/status", methods=["POST"])

@@ -29,12 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.hubs.models import Hub
 from app.timeutil import utcnow
-from app.types import UTCDateTime
-
-
-def _enum(kind: type[enum.Enum], length: int = 24):
-    return db.Enum(kind, native_enum=False, length=length,
-                   values_callable=lambda members: [m.value for m in members])
+from app.types import UTCDateTime, value_enum
 
 
 class ConsultationStatus(enum.StrEnum):
@@ -132,13 +127,13 @@ class Consultation(db.Model):
     hub_id: Mapped[int] = mapped_column(ForeignKey("hub.id"))
     # ISO 3166-1 alpha-2, or "EU" for a consultation across the network.
     country: Mapped[str] = mapped_column(String(2))
-    topic: Mapped[Topic] = mapped_column(_enum(Topic, 40))
+    topic: Mapped[Topic] = mapped_column(value_enum(Topic, 40))
     status: Mapped[ConsultationStatus] = mapped_column(
-        _enum(ConsultationStatus), default=ConsultationStatus.DRAFT)
+        value_enum(ConsultationStatus), default=ConsultationStatus.DRAFT)
     default_language: Mapped[str] = mapped_column(String(8))
     consent_document: Mapped[str] = mapped_column(String(64), default="echos-participation")
     statement_moderation: Mapped[StatementModeration] = mapped_column(
-        _enum(StatementModeration), default=StatementModeration.PRE)
+        value_enum(StatementModeration), default=StatementModeration.PRE)
     participant_statements: Mapped[bool] = mapped_column(Boolean, default=True)
     # Cells with fewer people than this are not shown (disclosure control).
     min_cell_size: Mapped[int] = mapped_column(Integer, default=10)
@@ -186,7 +181,7 @@ class Phase(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(
         ForeignKey("consultation.id", ondelete="CASCADE"))
-    kind: Mapped[PhaseKind] = mapped_column(_enum(PhaseKind))
+    kind: Mapped[PhaseKind] = mapped_column(value_enum(PhaseKind))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     # {language: Markdown}; for the feedback phase, what was heard and what was done.
@@ -222,7 +217,7 @@ class Statement(db.Model):
     number: Mapped[int] = mapped_column(Integer)  # Polis comment-id
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8))
-    status: Mapped[ContentStatus] = mapped_column(_enum(ContentStatus))
+    status: Mapped[ContentStatus] = mapped_column(value_enum(ContentStatus))
     # None for statements written by organisers (seeds) or imported without an author.
     author_id: Mapped[int | None] = mapped_column(ForeignKey("voter.id", ondelete="SET NULL"))
     seed: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -262,7 +257,7 @@ class Comment(db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("voter.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8))
-    status: Mapped[ContentStatus] = mapped_column(_enum(ContentStatus))
+    status: Mapped[ContentStatus] = mapped_column(value_enum(ContentStatus))
     moderation_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -347,7 +342,7 @@ class OpinionSnapshot(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(
         ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[SnapshotKind] = mapped_column(_enum(SnapshotKind))
+    kind: Mapped[SnapshotKind] = mapped_column(value_enum(SnapshotKind))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     vote_count: Mapped[int] = mapped_column(Integer)
     # See app.consultations.analysis.snapshot_payload for the layout.

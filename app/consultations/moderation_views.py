@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.permissions import roles_required
+from app.auth.permissions import holds_for_hub, roles_required
 from app.auth.roles import Role
 from app.consultations import moderation, services
 from app.consultations.models import Comment, Consultation, Statement
@@ -19,9 +19,7 @@ bp = Blueprint("moderation", __name__, template_folder="templates",
 
 def _may_moderate(hub_id: int) -> bool:
     """Moderators act for their own hub, or for all when their role has no hub."""
-    return any((a.role == Role.ADMIN and a.hub_id is None)
-               or (a.role == Role.MODERATOR and a.hub_id in (None, hub_id))
-               for a in current_user.roles)
+    return holds_for_hub(hub_id, Role.MODERATOR)
 
 
 def _hub_of(item: Statement | Comment) -> int:

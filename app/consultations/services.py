@@ -23,6 +23,7 @@ from app.consultations.models import (
 from app.errors import DomainError
 from app.extensions import db
 from app.hubs.models import Hub
+from app.multilingual import sync_by_language
 from app.surveys.models import Survey
 from app.timeutil import utcnow
 
@@ -96,16 +97,11 @@ def set_texts(consultation: Consultation, texts: Iterable[TextInput]) -> None:
     if consultation.default_language not in wanted:
         raise DomainError(_l("Give a title in the main language."),
                           field=f"title_{consultation.default_language}")
-    existing = {t.language: t for t in consultation.texts}
-    for language, row in existing.items():
-        if language not in wanted:
-            consultation.texts.remove(row)
-    for language, given in wanted.items():
-        row = existing.get(language)
-        if row is None:
-            row = ConsultationText(language=language)
-            consultation.texts.append(row)
+    def fill(row: ConsultationText, given: TextInput) -> None:
         row.title, row.summary, row.body = given.title, given.summary, given.body
+
+    sync_by_language(consultation.texts, wanted, lambda lang: ConsultationText(language=lang),
+                     fill)
     consultation.updated_at = utcnow()
 
 

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.audit.services import record as audit
-from app.auth.permissions import roles_required
+from app.auth.permissions import holds_for_hub, roles_required
 from app.auth.roles import Role
 from app.consultations import services as consultation_services
 from app.consultations.services import WRITING_LANGUAGES, language_name
@@ -27,6 +27,7 @@ from app.events.models import (
     SessionMode,
 )
 from app.extensions import db
+from app.forms import FormData
 from app.hubs.models import Hub
 from app.i18n import LANGUAGES, current_language
 from app.surveys.places import country_names
@@ -40,10 +41,7 @@ MAX_SEED = 2**31 - 1
 
 def _holds(hub_id: int, *roles: Role) -> bool:
     """The signed-in person holds one of the roles (organiser by default) for this hub."""
-    wanted = roles or (Role.ORGANISER,)
-    return any((a.role == Role.ADMIN and a.hub_id is None)
-               or (a.role in wanted and a.hub_id in (None, hub_id))
-               for a in current_user.roles)
+    return holds_for_hub(hub_id, *(roles or (Role.ORGANISER,)))
 
 
 def _event(slug: str) -> Event:
@@ -86,12 +84,7 @@ def _event_form(event: Event | None) -> EventTextsForm:
     return form
 
 
-class _Data:
-    def __init__(self, **values) -> None:
-        self.__dict__.update(values)
-
-
-def _form_data(event: Event) -> _Data:
+def _form_data(event: Event) -> FormData:
     values = {"hub": str(event.hub_id), "default_language": event.default_language,
               "consultation": str(event.consultation_id or NO_CONSULTATION),
               "accessibility": list(event.accessibility),
@@ -104,7 +97,7 @@ def _form_data(event: Event) -> _Data:
         values[f"title_{text.language}"] = text.title
         values[f"description_{text.language}"] = text.description
         values[f"accessibility_note_{text.language}"] = text.accessibility_note
-    return _Data(**values)
+    return FormData(**values)
 
 
 def _texts(form) -> list[services.TextInput]:
@@ -206,7 +199,7 @@ def session_form(slug: str, session_id: int | None = None):
     found = _session(event, session_id) if session_id else None
     obj = None
     if found is not None and request.method == "GET":
-        obj = _Data(country=found.country, mode=found.mode.value, venue=found.venue,
+        obj = FormData(country=found.country, mode=found.mode.value, venue=found.venue,
                     online_url=found.online_url, timezone=found.timezone,
                     local_start=found.local_start.replace(tzinfo=None),
                     local_end=found.local_end.replace(tzinfo=None), capacity=found.capacity,

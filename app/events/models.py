@@ -27,12 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.hubs.models import Hub
 from app.timeutil import utcnow
-from app.types import UTCDateTime
-
-
-def _enum(kind: type[enum.Enum], length: int = 24):
-    return db.Enum(kind, native_enum=False, length=length,
-                   values_callable=lambda members: [m.value for m in members])
+from app.types import UTCDateTime, value_enum
 
 
 class EventStatus(enum.StrEnum):
@@ -101,7 +96,7 @@ class Event(db.Model):
     hub_id: Mapped[int] = mapped_column(ForeignKey("hub.id"))
     consultation_id: Mapped[int | None] = mapped_column(
         ForeignKey("consultation.id", ondelete="SET NULL"))
-    status: Mapped[EventStatus] = mapped_column(_enum(EventStatus), default=EventStatus.DRAFT)
+    status: Mapped[EventStatus] = mapped_column(value_enum(EventStatus), default=EventStatus.DRAFT)
     default_language: Mapped[str] = mapped_column(String(8))
     registration_opens: Mapped[datetime | None] = mapped_column(UTCDateTime())
     registration_closes: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -151,7 +146,8 @@ class EventSession(db.Model):
     country: Mapped[str] = mapped_column(String(2))
     venue: Mapped[str] = mapped_column(String(300), default="")
     online_url: Mapped[str] = mapped_column(String(500), default="")
-    mode: Mapped[SessionMode] = mapped_column(_enum(SessionMode), default=SessionMode.IN_PERSON)
+    mode: Mapped[SessionMode] = mapped_column(value_enum(SessionMode),
+                                              default=SessionMode.IN_PERSON)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     interpretation: Mapped[list[str]] = mapped_column(JSON, default=list)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -209,7 +205,7 @@ class SessionChoice(db.Model):
         ForeignKey("event_registration.id", ondelete="CASCADE"))
     session_id: Mapped[int] = mapped_column(ForeignKey("event_session.id", ondelete="CASCADE"),
                                             index=True)
-    status: Mapped[ChoiceStatus] = mapped_column(_enum(ChoiceStatus),
+    status: Mapped[ChoiceStatus] = mapped_column(value_enum(ChoiceStatus),
                                                  default=ChoiceStatus.REGISTERED)
     probability: Mapped[float | None] = mapped_column(Float)
     waitlist_position: Mapped[int | None] = mapped_column(Integer)

@@ -23,6 +23,7 @@ from app.events.models import (
 )
 from app.extensions import db
 from app.hubs.models import Hub
+from app.multilingual import sync_by_language
 from app.timeutil import utcnow
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -98,17 +99,11 @@ def set_texts(event: Event, texts: Iterable[TextInput]) -> None:
     if event.default_language not in wanted:
         raise DomainError(_l("Give a title in the main language."),
                           field=f"title_{event.default_language}")
-    existing = {t.language: t for t in event.texts}
-    for language, row in existing.items():
-        if language not in wanted:
-            event.texts.remove(row)
-    for language, given in wanted.items():
-        row = existing.get(language)
-        if row is None:
-            row = EventText(language=language)
-            event.texts.append(row)
+    def fill(row: EventText, given: TextInput) -> None:
         row.title, row.description = given.title, given.description
         row.accessibility_note = given.accessibility_note
+
+    sync_by_language(event.texts, wanted, lambda lang: EventText(language=lang), fill)
     event.updated_at = utcnow()
 
 
