@@ -33,12 +33,14 @@ from app.events.models import (
 )
 from app.hubs.models import Hub
 from app.participants.models import Participant
+from app.results.models import Benchmark
 from app.surveys.models import Answer, Invitation, Response, Survey, SurveyVersion
 
 __all__ = [
     "Answer",
     "AuditEntry",
     "Ban",
+    "Benchmark",
     "BlockedTerm",
     "Comment",
     "ConsentDocument",
