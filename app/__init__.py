@@ -96,8 +96,9 @@ def _register_cli(app: Flask) -> None:
     from app.consultations.cli import deliberation_cli
     from app.demo import demo_cli
     from app.events.cli import events_cli
+    from app.results.cli import results_cli
     from app.surveys.cli import surveys_cli
 
     for group in (users_cli, demo_cli, surveys_cli, audit_cli, consent_cli, deliberation_cli,
-                  events_cli):
+                  events_cli, results_cli):
         app.cli.add_command(group)

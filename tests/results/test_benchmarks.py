@@ -90,3 +90,15 @@ def test_stored_benchmarks_replace_the_same_source_and_year(app, tmp_path):
 
         assert db.session.scalar(select(func.count()).select_from(Benchmark)) == 14
         assert benchmarks.shares_for("age_band", "SE") is None
+
+
+def test_cli_loads_benchmarks_and_reports_errors(app, runner, tmp_path):
+    path = tmp_path / "demo_pjan.csv"
+    path.write_text(sdmx({"AT": 2024, "SE": 2024}))
+    result = runner.invoke(args=["results", "load-benchmarks", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "age_band AT 2024" in result.output and "Stored 14 benchmark rows" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("variable,category,country,share,source,year\ngender,woman,PT,x,s,2024\n")
+    result = runner.invoke(args=["results", "load-benchmarks", str(bad)])
+    assert result.exit_code == 1 and "bad.csv, line 2" in result.output

@@ -38,7 +38,7 @@ def respondent(app, age_band: str, country: str = "AT") -> None:
     client.post(f"/en/s/{SLUG}/submit", data={"csrf_token": csrf_token(client, location)})
 
 
-def test_shares_ratio_flags_and_suppression(app, client, auth, tmp_path):
+def test_shares_ratio_flags_and_suppression(app, client, auth, runner, tmp_path):
     open_survey(app, SLUG)
     path = tmp_path / "demo_pjan.csv"
     path.write_text(sdmx({"AT": 2024}))
@@ -69,3 +69,7 @@ def test_shares_ratio_flags_and_suppression(app, client, auth, tmp_path):
     text = soup.select_one("#var-age_band").find_parent("section").text
     assert "Eurostat" in text and "2024" in text and "R-indicator" in text
     assert "26 respondents" in text
+    result = runner.invoke(args=["results", "participation", SLUG, "--country", "at"])
+    assert result.exit_code == 0, result.output
+    assert "75_plus" in result.output and "UNDER-REPRESENTED" in result.output
+    assert "n=<k" in result.output and "n=12" in result.output

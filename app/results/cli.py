@@ -1,0 +1,128 @@
+"""`flask results ...`: exports, benchmarks, weighting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.results import wide
+from app.results.codebook import codebook, codebook_csv, codebook_ddi, codebook_json
+from app.surveys.services import get_survey, latest_version
+
+results_cli = AppGroup("results", help="Results: exports, benchmarks, weighting.")
+
+FORMATS = ("csv", "xlsx", "sav", "dta", "parquet", "r", "codebook-csv", "codebook-json",
+           "codebook-ddi")
+PROGRESS_EVERY = 1000
+
+
+def _counted(rows: Iterable[wide.Row], counter: list[int]) -> Iterator[wide.Row]:
+    """Pass rows through, reporting progress on stderr so stdout stays clean."""
+    for row in rows:
+        counter[0] += 1
+        if counter[0] % PROGRESS_EVERY == 0:
+            click.echo(f"exported {counter[0]:,} rows", err=True)
+        yield row
+
+
+@results_cli.command("export")
+@click.argument("slug")
+@click.option("--format", "format_", type=click.Choice(FORMATS), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--language", default="en", show_default=True, help="Language of the labels.")
+@click.option("--version", "number", type=int, help="Survey version number (default: latest).")
+def export(slug: str, format_: str, output: Path, language: str, number: int | None) -> None:
+    """Export the analysable responses of SURVEY (or its codebook) to a file."""
+    survey = get_survey(slug)
+    if survey is None:
+        raise click.ClickException(f"No survey {slug!r}.")
+    if number is None:
+        version = latest_version(survey)
+    else:
+        version = next((v for v in survey.versions if v.number == number), None)
+        if version is None:
+            raise click.ClickException(f"Survey {slug!r} has no version {number}.")
+    variables = codebook(version)
+    if format_ == "codebook-csv":
+        output.write_bytes(codebook_csv(variables, language).encode("utf-8-sig"))
+    elif format_ == "codebook-json":
+        output.write_text(codebook_json(variables), encoding="utf-8")
+    elif format_ == "codebook-ddi":
+        output.write_bytes(codebook_ddi(variables, survey))
+    if format_.startswith("codebook-"):
+        click.echo(f"wrote {len(variables)} variables to {output}", err=True)
+        return
+    counter = [0]
+    rows = _counted(wide.wide_rows(survey, version, secret=current_app.config["SECRET_KEY"],
+                                   variables=variables), counter)
+    if format_ == "csv":
+        wide.write_csv(variables, rows, output)
+    elif format_ == "xlsx":
+        wide.write_xlsx(variables, rows, output, language=language)
+    elif format_ == "sav":
+        wide.write_sav(variables, rows, output, language=language)
+    elif format_ == "dta":
+        wide.write_dta(variables, rows, output, language=language)
+    elif format_ == "parquet":
+        wide.write_parquet(variables, rows, output)
+    else:
+        script = wide.write_r(variables, rows, output, language=language)
+        click.echo(f"wrote R script {script}", err=True)
+    click.echo(f"exported {counter[0]:,} rows to {output}", err=True)
+
+
+@results_cli.command("load-benchmarks")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mapping", "mapping_path", type=click.Path(exists=True, dir_okay=False,
+                                                           path_type=Path),
+              help="Mapping file for a Eurostat SDMX-CSV (default: found by dataflow in "
+                   "surveys/benchmarks/).")
+def load_benchmarks(path: Path, mapping_path: Path | None) -> None:
+    """Load population benchmarks: Eurostat SDMX-CSV or plain CSV (see the README)."""
+    from app.extensions import db
+    from app.results import benchmarks
+
+    try:
+        mapping = benchmarks.load_mapping(mapping_path) if mapping_path else None
+        rows = benchmarks.read_file(path, mapping)
+    except benchmarks.BenchmarkError as error:
+        raise click.ClickException(str(error)) from error
+    count = benchmarks.store(rows)
+    db.session.commit()
+    places = sorted({(r.variable, r.geography, r.year) for r in rows})
+    for variable, geography, year in places:
+        click.echo(f"{variable} {geography} {year}")
+    click.echo(f"Stored {count} benchmark rows ({rows[0].source}).")
+
+
+@results_cli.command("participation")
+@click.argument("slug")
+@click.option("--country", required=True, help="ISO country code of the benchmark.")
+@click.option("--language", default="en", show_default=True)
+def participation_report(slug: str, country: str, language: str) -> None:
+    """Who took part against the population, per group (small cells hidden)."""
+    from app.results import participation
+
+    survey = get_survey(slug)
+    if survey is None or not survey.versions:
+        raise click.ClickException(f"No survey {slug!r}.")
+    reports = participation.report(survey, country.upper(), language)
+    if not reports:
+        raise click.ClickException(f"No benchmark for {country.upper()} matches a question "
+                                   f"of {slug!r}; load one with load-benchmarks.")
+    for report in reports:
+        click.echo(f"{report.variable} (n={report.n}; {report.source}, {report.year})")
+        for line in report.lines:
+            row = line.row
+            count = "<k" if line.count is None else str(line.count)
+            share = "-" if line.count is None else f"{row.share:.3f}"
+            flag = "  UNDER-REPRESENTED" if row.under_represented else ""
+            click.echo(f"  {line.category:<24} n={count:<5} share={share:<6} "
+                       f"benchmark={row.benchmark_share:.3f}{flag}")
+        click.echo(f"  chi2={report.fit.chi2:.2f} dof={report.fit.dof} "
+                   f"p={report.fit.p_value:.4f} V={report.fit.cramers_v:.3f}"
+                   + (f" R={report.r.r:.3f} CV={report.r.cv:.3f}" if report.r else ""))
