@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
 
@@ -35,3 +36,12 @@ class FormData:
 
     def __init__(self, **values: object) -> None:
         self.__dict__.update(values)
+
+
+def require_main_language_title(form) -> bool:
+    """A multilingual form needs a title in its main language; False adds the error."""
+    title = getattr(form, f"title_{form.default_language.data}", None)
+    if title is not None and not title.data:
+        title.errors = [*title.errors, str(_l("Give a title in the main language."))]
+        return False
+    return True

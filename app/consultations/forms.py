@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from app.consultations.models import StatementModeration, Topic
-from app.forms import BaseForm
+from app.forms import BaseForm, require_main_language_title
 from app.i18n import LANGUAGES
 
 NETWORK = "EU"  # a consultation across the whole network rather than one country
@@ -43,11 +43,7 @@ class ConsultationForm(BaseForm):
     def validate(self, extra_validators=None) -> bool:
         """Every error at once: a missing title in the main language joins the others."""
         valid = super().validate(extra_validators)
-        title = getattr(self, f"title_{self.default_language.data}", None)
-        if title is not None and not title.data:
-            title.errors = [*title.errors, str(_l("Give a title in the main language."))]
-            valid = False
-        return valid
+        return require_main_language_title(self) and valid
 
     def set_choices(self, hubs, countries: list[tuple[str, str]]) -> None:
         self.hub.choices = [(str(h.id), f"{h.name} ({h.country})") for h in hubs]

@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, Regexp
 
 from app.events.models import ACCESSIBILITY, SessionMode
-from app.forms import BaseForm
+from app.forms import BaseForm, require_main_language_title
 from app.i18n import LANGUAGES
 
 NO_CONSULTATION = ""
@@ -50,10 +50,7 @@ class EventForm(BaseForm):
     def validate(self, extra_validators=None) -> bool:
         """Every error at once, including the main-language title and the dates' order."""
         valid = super().validate(extra_validators)
-        title = getattr(self, f"title_{self.default_language.data}", None)
-        if title is not None and not title.data:
-            title.errors = [*title.errors, str(_l("Give a title in the main language."))]
-            valid = False
+        valid = require_main_language_title(self) and valid
         opens, closes = self.registration_opens.data, self.registration_closes.data
         if opens and closes and closes < opens:
             self.registration_closes.errors = [

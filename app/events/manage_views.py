@@ -369,14 +369,7 @@ def check_in_page(slug: str, session_id: int):
         choice = db.session.get(SessionChoice, int(request.form["choice"]))
         if choice is None or choice.session_id != session_.id:
             abort(404)
-        try:
-            done = check_in.check_in(choice, staff_id=current_user.id)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
-            db.session.commit()
-            flash(_("Checked in.") if done else _("Already checked in."), "success")
+        _check_in(choice)
         return redirect(url_for(".check_in_page", slug=slug, session_id=session_id,
                                 q=request.form.get("q", "")))
     if walk_in.validate_on_submit():
@@ -400,6 +393,18 @@ def check_in_page(slug: str, session_id: int):
                            country_names=_names()), 400 if walk_in.errors else 200
 
 
+def _check_in(choice: SessionChoice) -> None:
+    """Record attendance and say what happened (a second scan is harmless)."""
+    try:
+        done = check_in.check_in(choice, staff_id=current_user.id)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Checked in.") if done else _("Already checked in."), "success")
+
+
 @bp.route("/scan/<token>", methods=["GET", "POST"])
 @roles_required(Role.ORGANISER)
 def scan(token: str):
@@ -409,14 +414,7 @@ def scan(token: str):
         abort(404)
     event = _event(choice.session.event.slug)
     if request.method == "POST":
-        try:
-            done = check_in.check_in(choice, staff_id=current_user.id)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
-            db.session.commit()
-            flash(_("Checked in.") if done else _("Already checked in."), "success")
+        _check_in(choice)
         return redirect(url_for(".check_in_page", slug=event.slug,
                                 session_id=choice.session_id))
     person = next((p for p in check_in.expected(choice.session) if p.choice.id == choice.id),
