@@ -32,5 +32,5 @@ def send_mail(*, to: str, subject: str, body: str,
         return
     folder = outbox_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+    name = f"{utcnow():%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.eml"  # sorts by time
     (folder / name).write_bytes(message.as_bytes())

@@ -330,7 +330,7 @@ def test_outbox_shows_messages_and_attachments_to_organisers(app, client, auth):
     subjects = [a.text for a in soup.select("tbody a")]
     # Both messages are in German, the language Lea registered in.
     assert subjects == ["Sie sind eingeladen: Bürgerrat zur Krebsfrüherkennung",
-                        "Sie sind angemeldet: Bürgerrat zur Krebsfrüherkennung"]
+                        "Sie sind angemeldet: Bürgerrat zur Krebsfrüherkennung"]  # newest first
     soup = check_page(client.get(soup.select_one("tbody a")["href"]))
     link = soup.find("a", string="session.ics")["href"]
     calendar = icalendar.Calendar.from_ical(client.get(link).data)
