@@ -221,8 +221,7 @@ def vote(consultation: Consultation, voter):
     if request.method == "POST":
         _record_vote(consultation, voter)
         return redirect(url_for("consultations.vote", slug=consultation.slug))
-    statement = voting.next_statement(consultation, voter)
-    done, total = voting.progress(consultation, voter)
+    statement, done, total = voting.standing(consultation, voter)
     return render_template("consultations/vote.html", consultation=consultation,
                            statement=statement, done=done, total=total,
                            comment_count=comments.comment_count(consultation, statement)

@@ -79,10 +79,18 @@ def votes_of(voter: Voter | None) -> dict[int, int]:
 
 def next_statement(consultation: Consultation, voter: Voter | None) -> Statement | None:
     """The first published statement this voter has not voted on: seeds first, then oldest."""
+    return standing(consultation, voter)[0]
+
+
+def standing(consultation: Consultation, voter: Voter | None
+             ) -> tuple[Statement | None, int, int]:
+    """(next statement to vote on, statements voted on, statements published) in one read."""
+    published = published_statements(consultation)
     voted = set(votes_of(voter))
-    remaining = [s for s in published_statements(consultation) if s.id not in voted]
-    remaining.sort(key=lambda s: (not s.seed, s.number))
-    return remaining[0] if remaining else None
+    remaining = sorted((s for s in published if s.id not in voted),
+                       key=lambda s: (not s.seed, s.number))
+    done = len(published) - len(remaining)
+    return (remaining[0] if remaining else None), done, len(published)
 
 
 def cast_vote(voter: Voter, statement: Statement, value: int) -> Vote:
@@ -159,6 +167,5 @@ def add_statement(consultation: Consultation, text: str, language: str, *,
 
 def progress(consultation: Consultation, voter: Voter | None) -> tuple[int, int]:
     """(statements voted on, statements published)."""
-    published = published_statements(consultation)
-    voted = votes_of(voter)
-    return sum(1 for s in published if s.id in voted), len(published)
+    _next, done, total = standing(consultation, voter)
+    return done, total

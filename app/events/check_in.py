@@ -27,8 +27,8 @@ class Expected:
     name: str
 
 
-def expected(session: EventSession, query: str = "") -> list[Expected]:
-    """People expected at the session (and those already in), filtered by name."""
+def expected(session: EventSession) -> list[Expected]:
+    """People expected at the session (and those already in), by name."""
     choices = list(db.session.scalars(select(SessionChoice).where(
         SessionChoice.session_id == session.id,
         SessionChoice.status.in_(EXPECTED) | SessionChoice.checked_in_at.is_not(None))))
@@ -37,12 +37,15 @@ def expected(session: EventSession, query: str = "") -> list[Expected]:
                                            ContactDetail.participant_id.in_(
                                                [c.registration.participant_id
                                                 for c in choices]))).all())
-    wanted = " ".join(query.split()).casefold()
     found = [Expected(c, str(names.get(c.registration.participant_id, "")))
              for c in choices]
-    if wanted:
-        found = [e for e in found if wanted in e.name.casefold()]
     return sorted(found, key=lambda e: (e.name.casefold(), e.choice.id))
+
+
+def matching(people: list[Expected], query: str) -> list[Expected]:
+    """Those whose name contains the query, ignoring case and extra spaces."""
+    wanted = " ".join(query.split()).casefold()
+    return [p for p in people if wanted in p.name.casefold()] if wanted else people
 
 
 def check_in(choice: SessionChoice, *, staff_id: int) -> bool:

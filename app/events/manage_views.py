@@ -26,6 +26,7 @@ from app.events.models import (
     SessionChoice,
     SessionMode,
 )
+from app.events.registration import contact_of
 from app.extensions import db
 from app.forms import FormData
 from app.hubs.models import Hub
@@ -385,11 +386,11 @@ def check_in_page(slug: str, session_id: int):
             flash(_("The walk-in participant has been added and checked in."), "success")
             return redirect(url_for(".check_in_page", slug=slug, session_id=session_id))
     query = request.args.get("q", "")
-    people = check_in.expected(session_, query)
+    everyone = check_in.expected(session_)
+    people = check_in.matching(everyone, query)
     return render_template("events/manage/check_in.html", event=event, session=session_,
                            people=people, query=query, walk_in=walk_in,
-                           arrived=sum(1 for p in check_in.expected(session_)
-                                       if p.choice.checked_in_at),
+                           arrived=sum(1 for p in everyone if p.choice.checked_in_at),
                            country_names=_names()), 400 if walk_in.errors else 200
 
 
@@ -417,10 +418,9 @@ def scan(token: str):
         _check_in(choice)
         return redirect(url_for(".check_in_page", slug=event.slug,
                                 session_id=choice.session_id))
-    person = next((p for p in check_in.expected(choice.session) if p.choice.id == choice.id),
-                  None)
+    name = contact_of(choice.registration.participant_id).get("full_name", "")
     return render_template("events/manage/scan.html", event=event, choice=choice,
-                           name=person.name if person else "", token=token,
+                           name=name, token=token,
                            country_names=_names())
 
 

@@ -27,7 +27,7 @@ from app.events.models import (
     Registration,
     SessionChoice,
 )
-from app.events.registration import registration_response
+from app.events.registration import registration_responses
 from app.extensions import db
 from app.surveys.models import Answer
 
@@ -64,11 +64,9 @@ def pool(session: EventSession) -> list[selection.Registrant]:
 
 def answers_of(event, registrations: Sequence[Registration]) -> dict[int, dict[str, str]]:
     """registration id -> {category question: answer} from the registration survey."""
-    responses = {}
-    for registration in registrations:
-        response = registration_response(event, registration.participant_id)
-        if response is not None:
-            responses[response.id] = registration.id
+    latest = registration_responses(event, [r.participant_id for r in registrations])
+    responses = {latest[r.participant_id]: r.id for r in registrations
+                 if r.participant_id in latest}
     out: dict[int, dict[str, str]] = {}
     if not responses:
         return out

@@ -41,6 +41,21 @@ def registration_response(event: Event, participant_id: str | None) -> Response 
         .order_by(Response.completed_at.desc()).limit(1))
 
 
+def registration_responses(event: Event, participant_ids: Collection[str]
+                           ) -> dict[str, int]:
+    """participant id -> id of their latest completed registration answers, in one query."""
+    survey = surveys.get_survey(event.registration_survey)
+    if survey is None or not participant_ids:
+        return {}
+    rows = db.session.execute(
+        select(Response.participant_id, Response.id).join(SurveyVersion)
+        .where(SurveyVersion.survey_id == survey.id,
+               Response.participant_id.in_(list(participant_ids)),
+               Response.status == ResponseStatus.COMPLETE)
+        .order_by(Response.completed_at, Response.id))
+    return dict(rows.all())  # later rows win: the latest response per person
+
+
 def registration_of(event: Event, participant_id: str | None) -> Registration | None:
     if not participant_id:
         return None
