@@ -1,5 +1,6 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables."""
 
+from app.api.models import ApiToken
 from app.audit.models import AuditEntry
 from app.auth.models import RoleAssignment, User
 from app.consent.models import (
@@ -33,11 +34,12 @@ from app.events.models import (
 )
 from app.hubs.models import Hub
 from app.participants.models import Participant
-from app.results.models import Benchmark
+from app.results.models import Benchmark, ExportJob, ResponseWeight, WeightingScheme
 from app.surveys.models import Answer, Invitation, Response, Survey, SurveyVersion
 
 __all__ = [
     "Answer",
+    "ApiToken",
     "AuditEntry",
     "Ban",
     "Benchmark",
@@ -51,6 +53,7 @@ __all__ = [
     "ContactDetail",
     "ErasureRequest",
     "Event",
+    "ExportJob",
     "EventSession",
     "EventText",
     "Flag",
@@ -62,6 +65,7 @@ __all__ = [
     "Phase",
     "Registration",
     "Response",
+    "ResponseWeight",
     "RoleAssignment",
     "SessionChoice",
     "Statement",
@@ -71,4 +75,5 @@ __all__ = [
     "User",
     "Vote",
     "Voter",
+    "WeightingScheme",
 ]
