@@ -64,6 +64,8 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.admin.outbox_views import bp as outbox_bp
     from app.admin.views import bp as admin_bp
+    from app.api.token_views import bp as api_tokens_bp
+    from app.api.views import bp as api_bp
     from app.auth.views import bp as auth_bp
     from app.consent.manage_views import bp as manage_consent_bp
     from app.consent.my_data_views import bp as my_data_bp
@@ -74,6 +76,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.events.manage_views import bp as manage_events_bp
     from app.events.views import bp as events_bp
     from app.public.views import bp as public_bp
+    from app.results.import_views import bp as results_import_bp
+    from app.results.monitor_views import bp as results_monitor_bp
     from app.results.views import bp as results_bp
     from app.surveys.manage_views import bp as manage_surveys_bp
     from app.surveys.views import bp as surveys_bp
@@ -81,7 +85,8 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (public_bp, auth_bp, admin_bp, surveys_bp, manage_surveys_bp, consent_bp,
                       my_data_bp, manage_consent_bp, results_bp, consultations_bp,
                       manage_consultations_bp, moderation_bp, events_bp, manage_events_bp,
-                      outbox_bp):
+                      outbox_bp, api_bp, api_tokens_bp, results_import_bp,
+                      results_monitor_bp):
         app.register_blueprint(blueprint)
 
     from app.auth.permissions import public
@@ -96,6 +101,7 @@ def _register_cli(app: Flask) -> None:
     from app.consultations.cli import deliberation_cli
     from app.demo import demo_cli
     from app.events.cli import events_cli
+    from app.results import import_cli, monitor_cli  # noqa: F401  (their commands)
     from app.results.cli import results_cli
     from app.surveys.cli import surveys_cli
 

@@ -1,0 +1,8 @@
+"""Participation funnel and live monitor."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("results_monitor", __name__, template_folder="templates",
+               url_prefix="/<lang:lang_code>/admin/results")
