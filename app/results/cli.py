@@ -126,3 +126,127 @@ def participation_report(slug: str, country: str, language: str) -> None:
         click.echo(f"  chi2={report.fit.chi2:.2f} dof={report.fit.dof} "
                    f"p={report.fit.p_value:.4f} V={report.fit.cramers_v:.3f}"
                    + (f" R={report.r.r:.3f} CV={report.r.cv:.3f}" if report.r else ""))
+
+
+# Weighting ------------------------------------------------------------------------------
+
+weighting_cli = AppGroup("weighting", help="Weighting schemes: define, compute, list.")
+results_cli.add_command(weighting_cli)
+
+
+def _survey(slug: str):
+    survey = get_survey(slug)
+    if survey is None or not survey.versions:
+        raise click.ClickException(f"No survey {slug!r}.")
+    return survey
+
+
+@weighting_cli.command("define")
+@click.argument("slug")
+@click.argument("name")
+@click.option("--country", required=True, help="ISO code of the benchmark country.")
+@click.option("--variable", "variables", multiple=True, required=True,
+              help="A question with a stored benchmark; repeat for several.")
+@click.option("--method", type=click.Choice(["rake", "poststratify"]), default="rake",
+              show_default=True)
+@click.option("--lower", type=float, help="Trim weights below LOWER x the mean weight.")
+@click.option("--upper", type=float, help="Cap weights above UPPER x the mean weight.")
+@click.option("--tolerance", type=float, default=1e-6, show_default=True)
+@click.option("--max-iterations", type=int, default=100, show_default=True)
+@click.option("--compute/--no-compute", default=True, show_default=True)
+def weighting_define(slug: str, name: str, country: str, variables: tuple[str, ...],
+                     method: str, lower: float | None, upper: float | None, tolerance: float,
+                     max_iterations: int, compute: bool) -> None:
+    """Define weighting scheme NAME for SURVEY (and compute it)."""
+    from app.extensions import db
+    from app.results import weighting
+    from app.results.models import WeightingMethod
+
+    survey = _survey(slug)
+    given = weighting.SchemeInput(name, country.upper(), variables, WeightingMethod(method),
+                                  lower, upper, tolerance, max_iterations)
+    problems = weighting.check(survey, given)
+    if problems:
+        raise click.ClickException("; ".join(f"{field}: {text}" for field, text in problems))
+    scheme = weighting.define(survey, given, actor="cli")
+    if compute:
+        weighting.compute(survey, scheme, actor="cli")
+    db.session.commit()
+    _print_scheme(scheme)
+
+
+@weighting_cli.command("compute")
+@click.argument("slug")
+@click.argument("name")
+def weighting_compute(slug: str, name: str) -> None:
+    """Compute (again) the weights of scheme NAME, e.g. after more responses came in."""
+    from app.extensions import db
+    from app.results import weighting
+
+    survey = _survey(slug)
+    scheme = weighting.scheme_named(survey, name)
+    if scheme is None:
+        raise click.ClickException(f"Survey {slug!r} has no weighting scheme {name!r}.")
+    weighting.compute(survey, scheme, actor="cli")
+    db.session.commit()
+    _print_scheme(scheme)
+    if scheme.problem:
+        raise click.ClickException(scheme.problem)
+
+
+@weighting_cli.command("list")
+@click.argument("slug")
+def weighting_list(slug: str) -> None:
+    """The weighting schemes of SURVEY with their diagnostics."""
+    from app.results import weighting
+
+    for scheme in weighting.schemes_of(_survey(slug)):
+        _print_scheme(scheme)
+
+
+def _print_scheme(scheme) -> None:
+    bounds = f" bounds {scheme.lower}..{scheme.upper}" if scheme.lower is not None else ""
+    click.echo(f"{scheme.name}: {scheme.method} on {', '.join(scheme.variables)} "
+               f"({scheme.geography}){bounds}")
+    if scheme.problem:
+        click.echo(f"  not computed: {scheme.problem}")
+    elif scheme.computed_at is not None:
+        click.echo(f"  n={scheme.n} converged={scheme.converged} "
+                   f"iterations={scheme.iterations} max_error={scheme.max_error:.2e} "
+                   f"deff={scheme.design_effect:.3f} ess={scheme.effective_n:.1f}")
+        for source in scheme.sources:
+            click.echo(f"  benchmark {source}")
+
+
+# Tables ---------------------------------------------------------------------------------
+
+
+@results_cli.command("tables")
+@click.argument("slug")
+@click.option("--scheme", "scheme_name", help="Weighting scheme for weighted shares.")
+@click.option("--by", "by", help="Group variable(s) to compare, comma-separated for an "
+                                 "intersection, e.g. age_band,urbanisation.")
+@click.option("--question", "questions", multiple=True, help="Only these variables.")
+@click.option("--language", default="en", show_default=True)
+@click.option("--format", "format_", type=click.Choice(["text", "csv", "json"]),
+              default="text", show_default=True)
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-")
+def tables_command(slug: str, scheme_name: str | None, by: str | None,
+                   questions: tuple[str, ...], language: str, format_: str, output) -> None:
+    """Distributions of every question (small cells hidden), weighted and by group."""
+    from app.results import table_output
+    from app.results.analysis import AnalysisError, analyse
+
+    survey = _survey(slug)
+    try:
+        analysis = analyse(survey, secret=current_app.config["SECRET_KEY"],
+                           scheme_name=scheme_name, by=by, language=language,
+                           questions=questions or None)
+    except AnalysisError as error:
+        raise click.ClickException(str(error)) from error
+    if format_ == "json":
+        output.write(table_output.as_json(analysis))
+    elif format_ == "csv":
+        output.write(table_output.as_csv(analysis))
+    else:
+        output.write(table_output.as_text(analysis))
