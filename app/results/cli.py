@@ -35,8 +35,12 @@ def _counted(rows: Iterable[wide.Row], counter: list[int]) -> Iterator[wide.Row]
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--language", default="en", show_default=True, help="Language of the labels.")
 @click.option("--version", "number", type=int, help="Survey version number (default: latest).")
-def export(slug: str, format_: str, output: Path, language: str, number: int | None) -> None:
+@click.option("--scheme", "scheme_name", help="Add a weight column from this weighting scheme.")
+def export(slug: str, format_: str, output: Path, language: str, number: int | None,
+           scheme_name: str | None) -> None:
     """Export the analysable responses of SURVEY (or its codebook) to a file."""
+    from app.results import weighting
+
     survey = get_survey(slug)
     if survey is None:
         raise click.ClickException(f"No survey {slug!r}.")
@@ -56,21 +60,18 @@ def export(slug: str, format_: str, output: Path, language: str, number: int | N
     if format_.startswith("codebook-"):
         click.echo(f"wrote {len(variables)} variables to {output}", err=True)
         return
+    weights = None
+    if scheme_name:
+        scheme = weighting.scheme_named(survey, scheme_name)
+        if scheme is None or scheme.computed_at is None or scheme.problem:
+            raise click.ClickException(f"No computed weighting scheme {scheme_name!r}.")
+        weights = weighting.weights_of(scheme)
     counter = [0]
     rows = _counted(wide.wide_rows(survey, version, secret=current_app.config["SECRET_KEY"],
-                                   variables=variables), counter)
-    if format_ == "csv":
-        wide.write_csv(variables, rows, output)
-    elif format_ == "xlsx":
-        wide.write_xlsx(variables, rows, output, language=language)
-    elif format_ == "sav":
-        wide.write_sav(variables, rows, output, language=language)
-    elif format_ == "dta":
-        wide.write_dta(variables, rows, output, language=language)
-    elif format_ == "parquet":
-        wide.write_parquet(variables, rows, output)
-    else:
-        script = wide.write_r(variables, rows, output, language=language)
+                                   variables=variables, weights=weights), counter)
+    script = wide.write(format_, variables, rows, output, language=language,
+                        weighted=weights is not None)
+    if script is not None:
         click.echo(f"wrote R script {script}", err=True)
     click.echo(f"exported {counter[0]:,} rows to {output}", err=True)
 

@@ -229,8 +229,19 @@ def table(data: Dataset, var: Variable, *, k: int, language: str,
     result = Table(var, label_in(var.label, language), ordinal, total, lines,
                    effective_n=effective if show else None)
     if by is not None:
-        result.comparison = compare(column, codes, by, k=k, ordinal=ordinal)
+        result.comparison = compare(column, codes, by, k=k, ordinal=ordinal,
+                                    scale=substantive_codes(var))
     return result
+
+
+def is_special(var: Variable, code: int) -> bool:
+    """Don't know, prefer not to say and the like: stored values starting with "_"."""
+    return var.values.get(code, "").startswith("_")
+
+
+def substantive_codes(var: Variable) -> list[int]:
+    """The codes that lie on the item's scale, in order (specials left out)."""
+    return [code for code in _codes(var) if not is_special(var, code)]
 
 
 def _shown(n: int, k: int) -> int | None:
@@ -256,8 +267,11 @@ def _numeric(column: np.ndarray, answered: np.ndarray, weights: np.ndarray | Non
 
 
 def compare(column: np.ndarray, codes: Sequence[int], by: Grouping, *, k: int,
-            ordinal: bool) -> Comparison:
-    """Cross-table of a variable by group, suppressed, with the test the rules allow."""
+            ordinal: bool, scale: Sequence[int] | None = None) -> Comparison:
+    """Cross-table of a variable by group, suppressed, with the test the rules allow.
+
+    An ordinal test ranks only the answers on the ``scale`` (not "don't know").
+    """
     answered = ~np.isnan(column) & (by.index >= 0)
     groups = len(by.labels)
     position = {code: i for i, code in enumerate(codes)}
@@ -271,7 +285,13 @@ def compare(column: np.ndarray, codes: Sequence[int], by: Grouping, *, k: int,
     shares = [[(int(table_counts[i, j]) / int(totals[j])
                 if shown.cells[i][j] is not None and totals[j] >= k else None)
                for j in range(groups)] for i in range(len(codes))]
-    test, reason = _test(column[answered][keep], cols[keep], table_counts, ordinal)
+    if ordinal and scale is not None and len(scale) < len(codes):
+        on_scale = np.isin(column[answered][keep], scale)
+        values, groups = column[answered][keep][on_scale], cols[keep][on_scale]
+        scale_rows = [position[c] for c in scale]
+        test, reason = _test(values, groups, table_counts[scale_rows], ordinal)
+    else:
+        test, reason = _test(column[answered][keep], cols[keep], table_counts, ordinal)
     return Comparison(by.labels, shown.cells, shown.column_totals, shares, test, reason)
 
 

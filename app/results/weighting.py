@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select
 
 from app.audit import services as audit
@@ -56,45 +57,43 @@ def weighting_variables(survey: Survey) -> list[str]:
 
 
 def check(survey: Survey, given: SchemeInput) -> list[tuple[str, str]]:
-    """Problems as (field, message key) pairs; empty when the scheme can be stored.
-
-    Message keys are plain English sentences the caller translates, so this module
-    stays free of request state.
-    """
+    """Problems as (field, message) pairs, in the reader's language when shown; empty when
+    the scheme can be stored."""
     problems: list[tuple[str, str]] = []
     if not NAME_PATTERN.match(given.name):
-        problems.append(("name", "Use lower-case letters, digits, - and _ (at most 64)."))
+        problems.append(("name", _l("Use lower-case letters, digits, - and _ (at most 64).")))
     elif db.session.scalar(select(WeightingScheme.id).where(
             WeightingScheme.survey_id == survey.id, WeightingScheme.name == given.name)):
-        problems.append(("name", "This survey already has a scheme with this name."))
+        problems.append(("name", _l("This survey already has a scheme with this name.")))
     if not given.variables:
-        problems.append(("variables", "Choose at least one variable."))
+        problems.append(("variables", _l("Choose at least one variable.")))
     missing = [v for v in given.variables
                if benchmarks.shares_for(v, given.geography) is None]
     if missing:
-        problems.append(("variables", "No benchmark for this country: " + ", ".join(missing)))
+        problems.append(("variables", _l("No benchmark for this country: %(names)s",
+                                         names=", ".join(missing))))
     if given.method == WeightingMethod.POSTSTRATIFY and len(given.variables) > 1:
-        problems.append(("method", "Post-stratification needs one variable: benchmarks give "
-                                   "margins, not the full cross-classification."))
+        problems.append(("method", _l("Post-stratification needs one variable: benchmarks give "
+                                   "margins, not the full cross-classification.")))
     if given.method == WeightingMethod.POSTSTRATIFY and (given.lower or given.upper):
-        problems.append(("lower", "Bounds apply to raking only."))
+        problems.append(("lower", _l("Bounds apply to raking only.")))
     if (given.lower is None) != (given.upper is None):
-        problems.append(("lower", "Give both bounds, or neither."))
+        problems.append(("lower", _l("Give both bounds, or neither.")))
     elif given.lower is not None and given.upper is not None \
             and not 0 <= given.lower < 1 < given.upper:
-        problems.append(("lower", "The lower bound must be from 0 to below 1 and the upper "
-                                  "bound above 1."))
+        problems.append(("lower", _l("The lower bound must be from 0 to below 1 and the upper "
+                                  "bound above 1.")))
     if not 0 < given.tolerance < 1:
-        problems.append(("tolerance", "The tolerance must be above 0 and below 1."))
+        problems.append(("tolerance", _l("The tolerance must be above 0 and below 1.")))
     if not 1 <= given.max_iterations <= MAX_ITERATIONS:
-        problems.append(("max_iterations", "The iteration limit must be from 1 to 10,000."))
+        problems.append(("max_iterations", _l("The iteration limit must be from 1 to 10,000.")))
     return problems
 
 
 def define(survey: Survey, given: SchemeInput, *, actor: str) -> WeightingScheme:
     problems = check(survey, given)
     if problems:
-        raise WeightingError(problems[0][1])
+        raise WeightingError(str(problems[0][1]))
     scheme = WeightingScheme(
         survey_id=survey.id, name=given.name, geography=given.geography,
         variables=list(given.variables), method=given.method, lower=given.lower,

@@ -2,8 +2,9 @@
 
 Rows come from the database in batches of BATCH responses with their answers (one
 query per batch), so CSV, XLSX and Parquet stream with flat memory whatever the
-survey size. SPSS (.sav) and Stata (.dta) are written by pyreadstat from a whole
-pandas data frame, so those two hold every row in memory at once.
+survey size. SPSS (.sav) streams too, through app.results.sav_writer (rows are spooled
+to a temporary file while string widths are measured). Stata (.dta) is written by
+pyreadstat from a whole pandas data frame, so it holds every row in memory at once.
 
 Respondents appear under a pseudonym: a hash of a per-installation secret and the
 participant id, stable across exports (so files can be joined) but not reversible
@@ -16,9 +17,10 @@ import csv
 import hashlib
 import io
 import json
+import operator
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -227,36 +229,95 @@ def _statistical_labels(variables: list[Variable], language: str, weighted: bool
 
 def write_sav(variables: list[Variable], rows: Iterable[Row], target: str | Path, *,
               language: str, weighted: bool = False) -> None:
-    """SPSS .sav with variable and value labels and measurement levels (in memory)."""
-    import pyreadstat
+    """SPSS .sav with variable and value labels and measurement levels, streamed.
 
-    frame = _frame(variables, rows, weighted)
+    Names that SPSS would refuse are made valid (see `spss_names`); dates are SPSS dates.
+    Rows pass through a temporary spool file, so memory stays flat whatever the count.
+    """
+    from app.results import sav_writer
+
+    names = columns(variables, weighted)
+    renamed = spss_names(names)
     labels, value_labels = _statistical_labels(variables, language, weighted)
-    measure = {v.name: v.measurement for v in variables}
-    pyreadstat.write_sav(frame, str(target), column_labels=[labels[c] for c in frame.columns],
-                         variable_value_labels=value_labels, variable_measure=measure)
-
-
-def stata_names(names: Iterable[str]) -> dict[str, str]:
-    """Stata names: letters, digits and underscores, at most 32 characters, unique."""
-    result: dict[str, str] = {}
-    used: set[str] = set()
+    by_name = {v.name: v for v in variables}
+    specs = []
     for name in names:
-        clean = re.sub(r"[^A-Za-z0-9_]", "_", name)
-        if not re.match(r"[A-Za-z_]", clean):
+        var = by_name.get(name)
+        if var is None:  # respondent, language, completed_at, weight
+            kind = sav_writer.NUMERIC if name == WEIGHT else sav_writer.STRING
+            specs.append(sav_writer.SavVariable(
+                renamed[name], labels[name], kind,
+                "scale" if name == WEIGHT else "nominal", decimals=4, width=10))
+            continue
+        specs.append(sav_writer.SavVariable(
+            renamed[name], labels[name], var.type, var.measurement,
+            value_labels.get(name, {}), decimals=0 if var.integer else 2))
+    pick = operator.itemgetter(*names)
+
+    def values(row: Row) -> tuple[Any, ...]:
+        try:
+            picked = pick(row)
+        except KeyError:
+            picked = tuple(row.get(name) for name in names)
+        return picked if isinstance(picked, tuple) else (picked,)
+
+    sav_writer.write_sav(specs, map(values, rows), target)
+
+
+def safe_names(names: Iterable[str], *, invalid: str, first: str, limit: int,
+               size: Callable[[str], int] = len, fold: Callable[[str], str] = str,
+               tidy: Callable[[str], str] = str, reserved: Iterable[str] = ()
+               ) -> dict[str, str]:
+    """Each name made valid and unique for a statistics package, kept as is when it is.
+
+    Characters matching `invalid` become "_", "v" goes before a name whose start does not
+    match `first`, names are cut to `limit` (measured by `size`) and passed through `tidy`,
+    and a clash (compared after `fold`, also with `reserved` words) gets "_1", "_2"...
+    """
+    result: dict[str, str] = {}
+    used = {fold(word) for word in reserved}
+
+    def cut(text: str, room: int) -> str:
+        while size(text) > room:
+            text = text[:-1]
+        return text
+
+    for name in names:
+        clean = re.sub(invalid, "_", name)
+        if not re.match(first, clean):
             clean = "v" + clean
-        candidate, counter = clean[:STATA_NAME_MAX], 1
-        while candidate in used:
+        candidate, counter = tidy(cut(clean, limit)), 1
+        while fold(candidate) in used:
             suffix = f"_{counter}"
-            candidate, counter = clean[:STATA_NAME_MAX - len(suffix)] + suffix, counter + 1
-        used.add(candidate)
+            candidate, counter = cut(clean, limit - size(suffix)) + suffix, counter + 1
+        used.add(fold(candidate))
         result[name] = candidate
     return result
 
 
+def spss_names(names: Iterable[str]) -> dict[str, str]:
+    """SPSS names: a letter, then letters, digits and . _ $ # @; at most 64 bytes; not a
+    keyword such as TO or BY; not ending in a full stop; unique ignoring case."""
+    from app.results import sav_writer
+
+    return safe_names(names, invalid=r"[^\w.$#@]", first=r"[^\W\d_]",
+                      limit=sav_writer.NAME_MAX, size=lambda text: len(text.encode("utf-8")),
+                      fold=str.upper, tidy=lambda text: re.sub(r"\.+$", "_", text),
+                      reserved=sav_writer.RESERVED)
+
+
+def stata_names(names: Iterable[str]) -> dict[str, str]:
+    """Stata names: letters, digits and underscores, at most 32 characters, unique."""
+    return safe_names(names, invalid=r"[^A-Za-z0-9_]", first=r"[A-Za-z_]",
+                      limit=STATA_NAME_MAX)
+
+
 def write_dta(variables: list[Variable], rows: Iterable[Row], target: str | Path, *,
               language: str, weighted: bool = False) -> None:
-    """Stata .dta with names made Stata-safe and labels cut to 80 characters (in memory)."""
+    """Stata .dta with names made Stata-safe and labels cut to 80 characters.
+
+    pyreadstat writes .dta from a whole data frame, so this holds every row in memory.
+    """
     import pyreadstat
 
     frame = _frame(variables, rows, weighted)
@@ -356,3 +417,28 @@ def write_r(variables: list[Variable], rows: Iterable[Row], target: str | Path, 
     script = target.with_suffix(".R")
     script.write_text(r_script(variables, target.name, language), encoding="utf-8")
     return script
+
+
+ROW_FORMATS = ("csv", "xlsx", "sav", "dta", "parquet", "r")
+SUFFIXES = {"csv": ".csv", "xlsx": ".xlsx", "sav": ".sav", "dta": ".dta",
+            "parquet": ".parquet", "r": ".csv"}
+
+
+def write(format_: str, variables: list[Variable], rows: Iterable[Row], target: str | Path,
+          *, language: str, weighted: bool = False) -> Path | None:
+    """Write rows in one of :data:`ROW_FORMATS`; returns the R script's path for "r"."""
+    if format_ == "csv":
+        write_csv(variables, rows, target, weighted=weighted)
+    elif format_ == "xlsx":
+        write_xlsx(variables, rows, target, language=language, weighted=weighted)
+    elif format_ == "sav":
+        write_sav(variables, rows, target, language=language, weighted=weighted)
+    elif format_ == "dta":
+        write_dta(variables, rows, target, language=language, weighted=weighted)
+    elif format_ == "parquet":
+        write_parquet(variables, rows, target, weighted=weighted)
+    elif format_ == "r":
+        return write_r(variables, rows, target, language=language, weighted=weighted)
+    else:
+        raise ValueError(f"unknown format {format_!r}")
+    return None
