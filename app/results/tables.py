@@ -160,10 +160,25 @@ def grouping(data: Dataset, names: Sequence[str], language: str) -> Grouping:
         raise ValueError(f"not a categorical variable: {', '.join(unknown) or '(none)'}")
     columns = [data.columns[n] for n in names]
     answered = np.all([~np.isnan(c) for c in columns], axis=0)
-    keys = np.stack([np.where(answered, c, 0) for c in columns], axis=1).astype(np.int64)
-    combos, inverse = np.unique(keys[answered], axis=0, return_inverse=True)
+    # One integer per combination (mixed radix over each variable's codes), so finding
+    # the groups is a 1-D unique rather than a much slower unique over rows.
+    digits = [np.where(answered, c, 0).astype(np.int64) for c in columns]
+    lows = [int(d[answered].min()) if answered.any() else 0 for d in digits]
+    spans = [int(d[answered].max()) - low + 1 if answered.any() else 1
+             for d, low in zip(digits, lows, strict=True)]
+    key = np.zeros(data.n, dtype=np.int64)
+    for d, low, span in zip(digits, lows, spans, strict=True):
+        key = key * span + (d - low)
+    keys, inverse = np.unique(key[answered], return_inverse=True)
     index = np.full(data.n, -1, dtype=np.int64)
     index[answered] = inverse.ravel()
+    combos = []
+    for value in keys.tolist():
+        combo = []
+        for low, span in reversed(list(zip(lows, spans, strict=True))):
+            value, digit = divmod(value, span)
+            combo.append(digit + low)
+        combos.append(combo[::-1])
     label_maps = [_labels(found[n], language) for n in names]
     labels = [INTERSECTION_SEPARATOR.join(m.get(int(code), str(int(code)))
                                           for m, code in zip(label_maps, combo, strict=True))
@@ -203,7 +218,9 @@ def table(data: Dataset, var: Variable, *, k: int, language: str,
                      comparison=None if by is None else compare_numbers(column, by, k=k))
     codes = _codes(var)
     labels = _labels(var, language)
-    counts = [int(np.count_nonzero(column == code)) for code in codes]
+    found = statistics.positions(np.where(answered, column, -1).astype(np.int64),
+                                 np.asarray(codes, dtype=np.int64))
+    counts = np.bincount(found[found >= 0], minlength=len(codes)).tolist()
     cells, total = suppress_counts(counts, k)
     n = int(answered.sum())
     low, high = statistics.wilson_interval(np.asarray(counts, float),
@@ -214,7 +231,7 @@ def table(data: Dataset, var: Variable, *, k: int, language: str,
         weighted = statistics.weighted_distribution(
             np.where(answered, column, -1).astype(np.int64), data.weights, codes)
         w = data.weights[answered]
-        effective = float(w.sum() ** 2 / np.dot(w, w)) if w.sum() > 0 else None
+        effective = float(w.sum() ** 2 / np.einsum("i,i->", w, w)) if w.sum() > 0 else None
     show = n >= k
     lines = []
     for i, code in enumerate(codes):
@@ -261,7 +278,7 @@ def _numeric(column: np.ndarray, answered: np.ndarray, weights: np.ndarray | Non
     weighted_mean = None
     if weights is not None:
         w = weights[answered]
-        weighted_mean = float(np.dot(w, values) / w.sum()) if w.sum() > 0 else None
+        weighted_mean = float(np.einsum("i,i->", w, values) / w.sum()) if w.sum() > 0 else None
     return NumericSummary(n, mean, mean - half, mean + half, float(np.median(values)),
                           weighted_mean)
 
@@ -275,11 +292,11 @@ def compare(column: np.ndarray, codes: Sequence[int], by: Grouping, *, k: int,
     answered = ~np.isnan(column) & (by.index >= 0)
     groups = len(by.labels)
     position = {code: i for i, code in enumerate(codes)}
-    table_counts = np.zeros((len(codes), groups), dtype=np.int64)
-    rows = np.array([position.get(int(v), -1) for v in column[answered]], dtype=np.int64)
+    rows = statistics.positions(column[answered].astype(np.int64), np.asarray(codes))
     cols = by.index[answered]
     keep = rows >= 0
-    np.add.at(table_counts, (rows[keep], cols[keep]), 1)
+    table_counts = np.bincount(rows[keep] * groups + cols[keep],
+                               minlength=len(codes) * groups).reshape(len(codes), groups)
     shown = suppress_table(table_counts.tolist(), k)
     totals = table_counts.sum(axis=0)
     shares = [[(int(table_counts[i, j]) / int(totals[j])
