@@ -32,7 +32,7 @@ from app.results.models import ExportJob, ExportStatus, WeightingMethod, Weighti
 from app.results.tables import MIN_GROUP_N
 from app.results.thresholds import min_cell_size
 from app.surveys.places import country_names
-from app.surveys.services import definition_of, get_survey, latest_version
+from app.surveys.services import definition_of, funnel, get_survey, latest_version, list_surveys
 
 bp = Blueprint("results", __name__, template_folder="templates",
                url_prefix="/<lang:lang_code>/admin/results")
@@ -45,6 +45,14 @@ def _survey_or_404(slug: str):
     if survey is None or not survey.versions:
         abort(404)
     return survey
+
+
+@bp.route("/")
+@roles_required(Role.ANALYST, Role.ORGANISER)
+def index():
+    """Every survey with its results pages: the analysts' and organisers' way in."""
+    rows = [(survey, funnel(survey)) for survey in list_surveys() if survey.versions]
+    return render_template("results/index.html", rows=rows)
 
 
 @bp.route("/<slug>/answers.csv")

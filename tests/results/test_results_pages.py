@@ -155,3 +155,22 @@ def test_a_failed_export_is_reported(app, client, auth, stored, tmp_path):
         assert done.status == ExportStatus.FAILED and "not-there" in done.error
         with pytest.raises(ValueError, match="not waiting"):
             export_jobs.run(job.id, folder=tmp_path, secret="s")
+
+
+def test_the_results_index_leads_each_role_to_its_pages(app, client, auth, stored):
+    auth.login_as(Role.ORGANISER)
+    soup = check_page(client.get("/en/admin/results/"))
+    card = soup.select_one(f"#survey-{SLUG}").find_parent("article")
+    links = {a.text: a["href"] for a in card.select("a")}
+    assert links["Tables and group comparisons"] == f"{BASE}/tables"
+    assert "Weighting" not in links and "Downloads and codebook" not in links
+    assert "100 completed" in card.text
+    auth.logout()
+    auth.login_as(Role.ANALYST, email="analyst@example.org")
+    soup = check_page(client.get("/en/admin/results/"))
+    links = {a.text for a in soup.select(f"#survey-{SLUG} ~ ul a")}
+    assert {"Weighting", "Downloads and codebook", "Import responses from CSV"} <= links
+    for href in [a["href"] for a in soup.select(f"#survey-{SLUG} ~ ul a")]:
+        assert client.get(href).status_code == 200, href
+    auth.logout()
+    assert client.get("/en/admin/results/").status_code == 302
