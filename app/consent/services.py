@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from app.audit.services import record as audit
 from app.consent.document import (
@@ -192,8 +192,13 @@ def excluded_from_analysis() -> list[str]:
     Results and exports filter responses with
     `Response.participant_id.not_in(excluded_from_analysis())`.
     """
-    return sorted({pid for (pid, _document), consent in latest_records().items()
-                   if set(consent.refused) & set(ANALYSIS_PURPOSES)})
+    latest = (select(func.max(ConsentRecord.id))
+              .join(ConsentVersion, ConsentVersion.id == ConsentRecord.version_id)
+              .group_by(ConsentRecord.participant_id, ConsentVersion.document_id))
+    rows = db.session.execute(select(ConsentRecord.participant_id, ConsentRecord.refused)
+                              .where(ConsentRecord.id.in_(latest)))
+    analysis = set(ANALYSIS_PURPOSES)
+    return sorted({pid for pid, refused in rows if set(refused or ()) & analysis})
 
 
 def analysable_responses(survey_id: int) -> list[Response]:
