@@ -111,7 +111,9 @@ def participation_report(slug: str, country: str, language: str) -> None:
     survey = get_survey(slug)
     if survey is None or not survey.versions:
         raise click.ClickException(f"No survey {slug!r}.")
-    reports = participation.report(survey, country.upper(), language)
+    from app.results.thresholds import min_cell_size
+
+    reports = participation.report(survey, country.upper(), language, k=min_cell_size(survey))
     if not reports:
         raise click.ClickException(f"No benchmark for {country.upper()} matches a question "
                                    f"of {slug!r}; load one with load-benchmarks.")

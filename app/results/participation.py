@@ -19,6 +19,7 @@ from app.extensions import db
 from app.results import benchmarks, statistics
 from app.results.disclosure import suppress_counts
 from app.results.models import Benchmark
+from app.results.thresholds import DEFAULT_K as DEFAULT_THRESHOLD
 from app.surveys import services as surveys
 from app.surveys.labels import choice_label
 from app.surveys.models import Answer, Survey
@@ -26,7 +27,7 @@ from app.surveys.models import Answer, Survey
 GROUP_VARIABLES = ("age_band", "gender", "education_level", "urbanisation",
                    "activity_limitation", "born_in_country_of_residence", "make_ends_meet")
 COUNTRY_QUESTION = "country_of_residence"
-DEFAULT_K = 10  # cells with fewer people are not shown
+DEFAULT_K = DEFAULT_THRESHOLD  # cells with fewer people are not shown
 
 
 @dataclass(frozen=True)
