@@ -16,6 +16,7 @@ from app.consultations.demo import load_demo_consultation
 from app.events.demo import load_demo_event
 from app.extensions import db
 from app.hubs.services import ensure_hub
+from app.results.demo import load_demo_results
 from app.surveys import services as survey_services
 from app.surveys.models import SurveyStatus
 
@@ -59,6 +60,7 @@ def load_demo_content() -> list[tuple[str, str, Role]]:
     portugal = ensure_hub(slug="pt", name=DEMO_HUBS[0][1], country="PT")
     load_demo_consultation(portugal)
     load_demo_event(portugal)
+    load_demo_results()
     logins = []
     for email, name, role, password in DEMO_USERS:
         if auth.get_user_by_email(email) is None:
