@@ -118,7 +118,9 @@ def _variables_of(question: Question, definition: Definition, slug: str,
         if not question.has_other:
             return []
         text = {lang: f"{label[lang]} ({OTHER})" for lang in languages}
-        return [Variable(name=f"{question.id}.{OTHER}", item=OTHER, label=text, type="string",
+        # A multiple choice question already has a 0/1 column named q._other.
+        name = f"{question.id}.{OTHER}" + (".text" if kind == "multiple_choice" else "")
+        return [Variable(name=name, item=OTHER, label=text, type="string",
                          measurement="nominal", source=OTHER_TEXT, **common)]
 
     if kind in SINGLE_CHOICE_TYPES:

@@ -210,11 +210,8 @@ def _layout(version: SurveyVersion) -> _Layout:
 
 
 def _key(name: str, taken) -> str:
-    """`name`, or `name#2`, `name#3`... when the name is already taken.
-
-    A multiple choice question with Other has two columns named `q._other` in the
-    export (the 0/1 indicator, then the text); they are told apart by their order.
-    """
+    """`name`, or `name#2`, `name#3`... when the name is already taken, so a repeated
+    header column is reported rather than silently merged."""
     key, number = name, 2
     while taken(key):
         key, number = f"{name}#{number}", number + 1

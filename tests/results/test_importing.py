@@ -128,7 +128,7 @@ pages:
 
 HEADER = ["respondent", "language", "completed_at", "transport", "transport._other",
           "car_seats", "topics.health", "topics.housing", "topics.jobs", "topics._other",
-          "topics._other",
+          "topics._other.text",
           "score", "age", "height", "visited", "age_group", "rate.gp", "rate.screening",
           "priorities.speed", "priorities.cost", "priorities.care", "diagnosis", "retired",
           "comment"]
@@ -139,10 +139,11 @@ def survey(app):
     open_survey(app, SLUG, DEFINITION)
     with app.app_context():
         assert importing.expected_columns(latest_version(get_survey(SLUG))) == HEADER
+    assert len(set(HEADER)) == len(HEADER)  # every export column has its own name
 
 
 def csv_text(rows: list[dict], *, delimiter: str = ",", header: list[str] | None = None) -> str:
-    """A CSV file; the text column of Other in a multiple choice is `topics._other#2`."""
+    """A CSV file with the given header (the export's by default)."""
     header = header or HEADER
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
@@ -161,7 +162,7 @@ GOOD = [
      "priorities.cost": "1", "priorities.care": "3", "diagnosis": "2"},
     {"respondent": "P-002", "transport": "Other, please specify",
      "transport._other": "Tram", "topics.health": "0", "topics.housing": "0",
-     "topics.jobs": "0", "topics._other": "1", "topics._other#2": "Transport", "score": "11",
+     "topics.jobs": "0", "topics._other": "1", "topics._other.text": "Transport", "score": "11",
      "age": "70",
      "visited": "27.03.2025", "retired": "yes", "comment": "'=Gut gemacht"},
     {"respondent": "P-003", "transport": "Fahrrad", "age": "19", "score": "0"},
