@@ -78,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.public.views import bp as public_bp
     from app.results.import_views import bp as results_import_bp
     from app.results.monitor_views import bp as results_monitor_bp
+    from app.results.report_views import bp as results_report_bp
     from app.results.views import bp as results_bp
     from app.surveys.manage_views import bp as manage_surveys_bp
     from app.surveys.views import bp as surveys_bp
@@ -86,7 +87,7 @@ def _register_blueprints(app: Flask) -> None:
                       my_data_bp, manage_consent_bp, results_bp, consultations_bp,
                       manage_consultations_bp, moderation_bp, events_bp, manage_events_bp,
                       outbox_bp, api_bp, api_tokens_bp, results_import_bp,
-                      results_monitor_bp):
+                      results_monitor_bp, results_report_bp):
         app.register_blueprint(blueprint)
 
     from app.auth.permissions import public
@@ -101,7 +102,7 @@ def _register_cli(app: Flask) -> None:
     from app.consultations.cli import deliberation_cli
     from app.demo import demo_cli
     from app.events.cli import events_cli
-    from app.results import import_cli, monitor_cli  # noqa: F401  (their commands)
+    from app.results import import_cli, monitor_cli, report_cli  # noqa: F401  (their commands)
     from app.results.cli import results_cli
     from app.surveys.cli import surveys_cli
 
