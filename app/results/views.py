@@ -18,9 +18,11 @@ from flask import (
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
-from app.auth.permissions import roles_required
+from app.auth.permissions import holds_for_hub, roles_required
 from app.auth.roles import Role
+from app.consultations.models import Consultation
 from app.extensions import db
 from app.i18n import current_language
 from app.results import export_jobs, figures, participation, weighting
@@ -52,7 +54,10 @@ def _survey_or_404(slug: str):
 def index():
     """Every survey with its results pages: the analysts' and organisers' way in."""
     rows = [(survey, funnel(survey)) for survey in list_surveys() if survey.versions]
-    return render_template("results/index.html", rows=rows)
+    consultations = [c for c in db.session.scalars(select(Consultation).order_by(
+        Consultation.slug)) if current_user.has_role(Role.ANALYST)
+        or holds_for_hub(c.hub_id, Role.ORGANISER)]
+    return render_template("results/index.html", rows=rows, consultations=consultations)
 
 
 @bp.route("/<slug>/answers.csv")
