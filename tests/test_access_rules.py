@@ -6,6 +6,7 @@ import pytest
 from werkzeug.routing import Rule
 
 from app import create_app
+from app.auth import services as auth_services
 from app.auth.permissions import ANY_STAFF
 from app.auth.roles import Role
 from tests.database import app_config
@@ -50,6 +51,36 @@ def test_every_view_declares_who_may_use_it():
     assert not undeclared, f"views without @public or @roles_required: {undeclared}"
 
 
+def _check_api_token_route(app, client, auth, url: str, method: str) -> None:
+    """API routes take a bearer token only: no token or a signed-in session is a 401."""
+    from app.api import services as api_services
+    from app.auth.models import User
+    from app.extensions import db
+
+    response = client.open(url, method=method)
+    assert response.status_code == 401 and response.is_json
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+    # a staff session cookie is not a token
+    user_id = auth.login_as(Role.ANALYST, email="holder@example.org")
+    assert client.open(url, method=method).status_code == 401
+
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        secret = api_services.create_token(user, name="access test").secret
+        db.session.commit()
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.open(url, method=method, headers=headers).status_code not in (401, 403)
+
+    # staff without the analyst role cannot hold a working token
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        user.roles.clear()
+        auth_services.add_role(user, Role.ORGANISER)
+        db.session.commit()
+    assert client.open(url, method=method, headers=headers).status_code == 403
+
+
 def test_there_are_protected_routes():
     assert len(_protected_cases()) >= 8
 
@@ -60,6 +91,9 @@ def test_protected_route(app, client, auth, endpoint, method):
         app, next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     )
     url = _url(app, endpoint)
+    if required == "api-token":
+        _check_api_token_route(app, client, auth, url, method)
+        return
     data = {"csrf_token": csrf_token(client)} if method == "POST" else None
 
     # anonymous visitors are sent to sign in

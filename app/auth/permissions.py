@@ -11,11 +11,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
-from flask import abort
+from flask import abort, g, request
 from flask_login import current_user
 
 from app.auth.roles import Role
-from app.extensions import login_manager
+from app.extensions import db, login_manager
 
 F = TypeVar("F", bound=Callable)
 ANY_STAFF: tuple[Role, ...] = tuple(Role)
@@ -59,3 +59,29 @@ def holds_for_hub(hub_id: int, *roles: Role) -> bool:
     return any((assignment.role == Role.ADMIN and assignment.hub_id is None)
                or (assignment.role in roles and assignment.hub_id in (None, hub_id))
                for assignment in current_user.roles)
+
+
+def api_token_required(view: F) -> F:
+    """A valid API token in ``Authorization: Bearer ...`` (no cookies); JSON errors.
+
+    The token's owner must be active and an analyst (administrators pass); the owner
+    and token are in ``g.api_user`` and ``g.api_token`` for the view.
+    """
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        from app.api import errors, services
+
+        scheme, _space, presented = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not presented.strip():
+            return errors.missing_token()
+        result = services.verify(presented.strip())
+        db.session.commit()  # last_used_at
+        if result.refusal is not None:
+            return errors.refused(result.refusal)
+        g.api_token = result.token
+        g.api_user = result.token.user
+        return view(*args, **kwargs)
+
+    wrapped.access_rule = "api-token"  # type: ignore[attr-defined]
+    return wrapped  # type: ignore[return-value]
