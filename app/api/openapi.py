@@ -151,6 +151,66 @@ SCHEMAS: dict[str, Schema] = {
             "variables": {"type": "array", "items": _ref("ParticipationVariable")},
         },
     },
+    "Tables": {
+        "type": "object",
+        "required": ["survey", "version", "k", "n", "weighting", "by", "tables"],
+        "properties": {
+            "survey": {"type": "string"},
+            "version": {"type": "integer"},
+            "k": {"type": "integer", "description": "Smallest count shown."},
+            "n": _nullable("integer", description="Analysable responses; null below k."),
+            "weighting": {"oneOf": [{"type": "null"}, {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"}, "method": {"type": "string"},
+                    "geography": {"type": "string"},
+                    "variables": {"type": "array", "items": {"type": "string"}},
+                    "sources": {"type": "array", "items": {"type": "string"}},
+                    "converged": {"type": ["boolean", "null"]},
+                    "iterations": _nullable("integer"),
+                    "design_effect": _nullable("number"),
+                    "effective_n": _nullable("number")}}]},
+            "by": {"type": "array", "items": {"type": "string"},
+                   "description": "Group variables; several form intersections."},
+            "tables": {"type": "array", "items": _ref("Table")},
+        },
+    },
+    "Table": {
+        "type": "object", "required": ["variable", "label", "measurement", "n"],
+        "properties": {
+            "variable": {"type": "string"},
+            "label": {"type": "string"},
+            "measurement": {"type": "string", "enum": ["nominal", "ordinal", "scale"]},
+            "n": _nullable("integer"),
+            "effective_n": _nullable("number"),
+            "categories": {"type": "array", "items": {
+                "type": "object",
+                "properties": {
+                    "code": {"type": "integer"}, "label": {"type": "string"},
+                    "count": _nullable("integer"), "share": _nullable("number"),
+                    "low": _nullable("number"), "high": _nullable("number"),
+                    "weighted_share": _nullable("number"),
+                    "weighted_low": _nullable("number"),
+                    "weighted_high": _nullable("number")}}},
+            "numeric": {"type": "object", "properties": {
+                "n": _nullable("integer"), "mean": _nullable("number"),
+                "low": _nullable("number"), "high": _nullable("number"),
+                "median": _nullable("number"), "weighted_mean": _nullable("number")}},
+            "comparison": {"type": "object", "properties": {
+                "groups": {"type": "array", "items": {"type": "string"}},
+                "counts": {"type": "array", "items": {"type": "array",
+                                                      "items": _nullable("integer")}},
+                "group_totals": {"type": "array", "items": _nullable("integer")},
+                "column_shares": {"type": "array", "items": {"type": "array",
+                                                             "items": _nullable("number")}},
+                "test": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {
+                    "name": {"type": "string"}, "statistic": {"type": "number"},
+                    "p_value": {"type": "number"}, "p_holm": _nullable("number"),
+                    "effect_name": {"type": "string"}, "effect": {"type": "number"},
+                    "dof": _nullable("integer")}}]},
+                "no_test_reason": _nullable("string")}},
+        },
+    },
     "ResponsePage": {
         "type": "object",
         "required": ["survey", "version", "columns", "rows", "limit", "next"],
@@ -207,6 +267,12 @@ AFTER = _parameter("after", "query", "The cursor from the previous page's next l
 LIMIT = _parameter("limit", "query", "Rows per page.",
                    {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100})
 VARIABLE = _parameter("variable", "query", "Only this variable.", {"type": "string"})
+SCHEME = _parameter("scheme", "query", "Name of a computed weighting scheme.",
+                    {"type": "string"})
+BY = _parameter("by", "query", "Group variable(s), comma-separated for an intersection, "
+                "for example age_band,urbanisation.", {"type": "string"})
+QUESTION = _parameter("question", "query", "Only these variables (repeat the parameter).",
+                      {"type": "array", "items": {"type": "string"}})
 BENCHMARK_COUNTRY = _parameter("country", "query", "Only this country (ISO code).",
                                {"type": "string"})
 
@@ -254,6 +320,15 @@ PATHS: dict[str, Schema] = {
         errors=(400, 401, 403, 404),
         description="Columns as in the codebook. People who withdrew consent for analysis "
                     "never appear. Follow `next` until it is null; each row comes once."),
+    "/api/v1/surveys/{slug}/tables": operation(
+        "getTables", "Every question's distribution, weighted and compared across groups",
+        "Tables", parameters=[SLUG, VERSION_PARAMETER, LANGUAGE, SCHEME, BY, QUESTION],
+        errors=(400, 401, 403, 404),
+        description="The same tables as the Tables page and `flask results tables`: counts "
+                    "under k are null, and so is a count that would give one away; shares "
+                    "with 95 % Wilson intervals; weighted shares when a scheme is named; "
+                    "group tests (chi-square, Kruskal-Wallis or Mann-Whitney) with "
+                    "Holm-adjusted p-values when `by` is given."),
     "/api/v1/benchmarks": operation(
         "listBenchmarks", "Stored population benchmarks", "BenchmarkList",
         parameters=[VARIABLE, BENCHMARK_COUNTRY], errors=(401, 403)),

@@ -15,26 +15,23 @@ import hashlib
 import hmac
 import math
 import secrets
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.api.models import ApiToken
 from app.audit.services import record as audit
 from app.auth.models import User
 from app.auth.roles import Role
-from app.consent.services import analysable_responses, excluded_from_analysis
+from app.consent.services import analysable_responses
 from app.extensions import db
 from app.results import participation
 from app.results import wide as wide_export
 from app.results.codebook import Variable
 from app.results.models import Benchmark
-from app.surveys.answers import AnswerRow
-from app.surveys.models import Answer, Response, ResponseStatus, Survey, SurveyVersion
-from app.surveys.question_types import question_type
+from app.surveys.models import Survey, SurveyVersion
 from app.surveys.services import definition_of, latest_version, list_surveys
 from app.timeutil import utcnow
 
@@ -265,58 +262,17 @@ class Page:
 
 def response_page(survey: Survey, version: SurveyVersion, *, secret: str, after: int = 0,
                   limit: int = DEFAULT_PAGE, variables: list[Variable] | None = None) -> Page:
-    """Up to `limit` wide rows of responses with an id above `after`, in id order.
-
-    The same rows as `app.results.wide.wide_rows` (same selection, pseudonyms and
-    values), starting from a response id so each page costs one page of work. People
-    whose consent no longer allows analysis are left out when each page is read.
-    """
-    if version.survey_id != survey.id:
-        raise ValueError("version belongs to another survey")
+    """Up to `limit` wide rows of responses with an id above `after`, in id order: the
+    rows of the wide export, so each page costs one page of work. People whose consent
+    no longer allows analysis are left out when each page is read."""
     if not 1 <= limit <= MAX_PAGE:
         raise ValueError(f"limit must be 1 to {MAX_PAGE}")
-    variables = wide_export.codebook_of(version) if variables is None else variables
-    questions = {q.id: q for q in definition_of(version).questions() if not q.contact}
-    query = (select(Response.id, Response.participant_id, Response.language,
-                    Response.completed_at)
-             .where(Response.survey_version_id == version.id,
-                    Response.status == ResponseStatus.COMPLETE, Response.id > after)
-             .order_by(Response.id).limit(limit + 1))
-    excluded = excluded_from_analysis()
-    if excluded:
-        query = query.where(Response.participant_id.not_in(excluded))
-    found = db.session.execute(query).all()
-    batch, more = found[:limit], len(found) > limit
-    stored: dict[int, dict[str, list[AnswerRow]]] = defaultdict(lambda: defaultdict(list))
-    if batch:
-        for answer in db.session.execute(select(
-                Answer.response_id, Answer.question, Answer.item, Answer.position,
-                Answer.value_text, Answer.value_number, Answer.value_date).where(
-                Answer.response_id.in_([r.id for r in batch]))):
-            stored[answer.response_id][answer.question].append(AnswerRow(
-                answer.question, answer.item, answer.position, answer.value_text,
-                answer.value_number, answer.value_date))
-    rows = []
-    for response in batch:
-        typed = {qid: question_type(questions[qid].type).from_rows(questions[qid], answers)
-                 for qid, answers in stored[response.id].items() if qid in questions}
-        row: wide_export.Row = {
-            "respondent": wide_export.pseudonym(secret, response.participant_id),
-            "language": response.language,
-            "completed_at": response.completed_at.isoformat()
-            if response.completed_at else None,
-        }
-        for var in variables:
-            row[var.name] = wide_export._value(var, typed.get(var.question))
-        rows.append(row)
-    return Page(rows, batch[-1].id if more and batch else None)
+    found = list(wide_export.rows_with_ids(survey, version, secret=secret, after=after,
+                                           limit=limit + 1, variables=variables))
+    page, more = found[:limit], len(found) > limit
+    return Page([row for _id, row in page], page[-1][0] if more and page else None)
 
 
 def count_rows(version: SurveyVersion) -> int:
     """How many rows the whole data set of a version has now."""
-    query = select(func.count(Response.id)).where(
-        Response.survey_version_id == version.id, Response.status == ResponseStatus.COMPLETE)
-    excluded = excluded_from_analysis()
-    if excluded:
-        query = query.where(Response.participant_id.not_in(excluded))
-    return db.session.scalar(query) or 0
+    return wide_export.row_count(version)

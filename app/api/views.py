@@ -24,8 +24,10 @@ from app.api import errors, openapi, services
 from app.auth.permissions import api_token_required, public
 from app.extensions import csrf, db
 from app.i18n import CODES, DEFAULT
-from app.results import participation
+from app.results import participation, table_output
+from app.results.analysis import AnalysisError, analyse
 from app.results.codebook import codebook, codebook_json
+from app.results.thresholds import min_cell_size
 from app.surveys.models import Survey, SurveyVersion
 from app.surveys.services import get_survey
 
@@ -167,11 +169,33 @@ def survey_participation(slug: str):
     if country not in participation.countries_with_benchmarks():
         raise ApiError(errors.not_found(_(
             "No population benchmark is stored for %(country)s.", country=country)))
+    k = min_cell_size(survey)
     with force_locale(language if language in CODES else DEFAULT):
-        variables = services.participation_report(survey, country, language)
+        variables = services.participation_report(survey, country, language, k=k)
     return _no_cache(jsonify({"survey": survey.slug, "country": country,
-                              "language": language, "k": participation.DEFAULT_K,
-                              "variables": variables}))
+                              "language": language, "k": k, "variables": variables}))
+
+
+@bp.get("/v1/surveys/<slug>/tables")
+@api_token_required
+def survey_tables(slug: str):
+    """Every question's distribution, weighted by a scheme and compared across groups."""
+    survey = _survey(slug)
+    version = _version(survey)
+    language = request.args.get("language") or DEFAULT
+    if not LANGUAGE_PATTERN.match(language):
+        raise ApiError(errors.bad_parameter("language", _(
+            "give a language code, for example en.")))
+    try:
+        analysis = analyse(survey, secret=current_app.config["SECRET_KEY"],
+                           scheme_name=request.args.get("scheme") or None,
+                           by=request.args.get("by") or None, language=language,
+                           questions=request.args.getlist("question") or None,
+                           version=version)
+    except AnalysisError as error:
+        raise ApiError(errors.bad_parameter("scheme" if "scheme" in str(error) else "by",
+                                            str(error))) from error
+    return _no_cache(jsonify(table_output.as_dict(analysis)))
 
 
 @bp.get("/v1/surveys/<slug>/responses")

@@ -14,13 +14,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from app.consent.services import excluded_from_analysis
 from app.extensions import db
 from app.results import weighting, wide
 from app.results.models import ExportJob, ExportStatus, WeightingScheme
-from app.surveys.models import Response, ResponseStatus, Survey, SurveyVersion
+from app.surveys.models import Survey, SurveyVersion
 from app.timeutil import utcnow
 
 PROGRESS_EVERY = 500
@@ -42,12 +41,7 @@ def exports_dir(instance_path: str) -> Path:
 
 
 def expected_rows(version: SurveyVersion) -> int:
-    query = select(func.count(Response.id)).where(
-        Response.survey_version_id == version.id, Response.status == ResponseStatus.COMPLETE)
-    excluded = excluded_from_analysis()
-    if excluded:
-        query = query.where(Response.participant_id.not_in(excluded))
-    return int(db.session.scalar(query) or 0)
+    return wide.row_count(version)
 
 
 def request_export(survey: Survey, version: SurveyVersion, *, format_: str, language: str,

@@ -26,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.consent.services import excluded_from_analysis
 from app.extensions import db
@@ -63,26 +63,48 @@ def wide_rows(survey: Survey, version: SurveyVersion, *, secret: str,
 
     `weights` maps response ids to weights and adds a `weight` column.
     """
+    for _response_id, row in rows_with_ids(survey, version, secret=secret, weights=weights,
+                                           variables=variables):
+        yield row
+
+
+def analysable_query(version: SurveyVersion, excluded: list[str]):
+    """Complete responses to `version`, leaving out people who no longer allow analysis."""
+    query = select(Response.id, Response.participant_id, Response.language,
+                   Response.completed_at).where(Response.survey_version_id == version.id,
+                                                Response.status == ResponseStatus.COMPLETE)
+    return query.where(Response.participant_id.not_in(excluded)) if excluded else query
+
+
+def row_count(version: SurveyVersion) -> int:
+    """How many rows a wide export of `version` has now."""
+    found = analysable_query(version, excluded_from_analysis()).subquery()
+    return int(db.session.scalar(select(func.count()).select_from(found)) or 0)
+
+
+def rows_with_ids(survey: Survey, version: SurveyVersion, *, secret: str,
+                  weights: Mapping[int, float] | None = None,
+                  variables: list[Variable] | None = None, after: int = 0,
+                  limit: int | None = None) -> Iterator[tuple[int, Row]]:
+    """(response id, row) pairs of :func:`wide_rows`, from the first id above `after`,
+    at most `limit` of them: what a paged reader (the API) needs to continue later."""
     if version.survey_id != survey.id:
         raise ValueError("version belongs to another survey")
     definition = definition_of(version)
     variables = codebook_of(version) if variables is None else variables
     questions = {q.id: q for q in definition.questions() if not q.contact}
-    excluded = excluded_from_analysis()
-    last_id = 0
-    while True:
+    base = analysable_query(version, excluded_from_analysis())
+    last_id, left = after, limit
+    while left is None or left > 0:
+        size = BATCH if left is None else min(BATCH, left)
         # Plain columns, not ORM objects, so nothing accumulates in the session.
-        query = (select(Response.id, Response.participant_id, Response.language,
-                        Response.completed_at)
-                 .where(Response.survey_version_id == version.id,
-                        Response.status == ResponseStatus.COMPLETE, Response.id > last_id)
-                 .order_by(Response.id).limit(BATCH))
-        if excluded:
-            query = query.where(Response.participant_id.not_in(excluded))
-        batch = db.session.execute(query).all()
+        batch = db.session.execute(base.where(Response.id > last_id)
+                                   .order_by(Response.id).limit(size)).all()
         if not batch:
             return
         last_id = batch[-1].id
+        if left is not None:
+            left -= len(batch)
         stored: dict[int, dict[str, list[AnswerRow]]] = defaultdict(lambda: defaultdict(list))
         for answer in db.session.execute(select(
                 Answer.response_id, Answer.question, Answer.item, Answer.position,
@@ -104,7 +126,7 @@ def wide_rows(survey: Survey, version: SurveyVersion, *, secret: str,
                 row[var.name] = _value(var, typed.get(var.question))
             if weights is not None:
                 row[WEIGHT] = weights.get(response.id)
-            yield row
+            yield response.id, row
 
 
 def codebook_of(version: SurveyVersion) -> list[Variable]:

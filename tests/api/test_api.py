@@ -481,3 +481,38 @@ def test_staff_without_the_analyst_role_see_no_link(app, client, auth):
     html = client.get("/en/admin/").get_data(as_text=True)
     assert "/en/admin/api-tokens/" not in html
     assert client.get("/en/admin/api-tokens/").status_code == 403
+
+
+def test_tables_match_the_page_and_cli_with_weights_and_groups(app, client):
+    from app.results import weighting
+    from app.results.analysis import analyse
+    from app.results.table_output import as_dict
+    from tests.results.stored import store_responses
+    from tests.results.test_weighting_tables import BENCHMARKS, people
+    from tests.results.test_weighting_tables import DEFINITION as WEIGHTS_DEFINITION
+    from tests.results.test_weighting_tables import SLUG as WEIGHTS
+
+    open_survey(app, WEIGHTS, WEIGHTS_DEFINITION)
+    with app.app_context():
+        benchmarks.store(benchmarks.read_plain(BENCHMARKS))
+        store_responses(WEIGHTS, people())
+        survey = get_survey(WEIGHTS)
+        scheme = weighting.define(survey, weighting.SchemeInput("pt", "PT", ("sex", "area")),
+                                  actor="a")
+        weighting.compute(survey, scheme, actor="a")
+        db.session.commit()
+        expected = json.loads(json.dumps(as_dict(analyse(
+            survey, secret=SECRET_KEY, scheme_name="pt", by="area"))))
+    _user, token = analyst_token(app)
+    body = get(client, f"/api/v1/surveys/{WEIGHTS}/tables?scheme=pt&by=area", token).json
+    assert body == expected
+    colour = next(t for t in body["tables"] if t["variable"] == "colour")
+    green = next(c for c in colour["categories"] if c["label"] == "Green")
+    assert green["count"] is None and green["share"] is None  # 3 people: hidden
+    sex = next(t for t in body["tables"] if t["variable"] == "sex")
+    assert sex["comparison"]["test"]["name"] == "chi-square"
+    assert [c["weighted_share"] for c in sex["categories"]] == pytest.approx([0.5, 0.5])
+    assert error_of(get(client, f"/api/v1/surveys/{WEIGHTS}/tables?scheme=nope", token),
+                    400)["message"]
+    assert error_of(get(client, f"/api/v1/surveys/{WEIGHTS}/tables?by=age", token), 400)
+    assert get(client, f"/api/v1/surveys/{WEIGHTS}/tables", None).status_code == 401
