@@ -29,6 +29,19 @@ def _counted(rows: Iterable[wide.Row], counter: list[int]) -> Iterator[wide.Row]
         yield row
 
 
+def survey_and_version(slug: str, number: int | None):
+    """The survey and its version `number` (the latest when None), or a CLI error."""
+    survey = get_survey(slug)
+    if survey is None or not survey.versions:
+        raise click.ClickException(f"No survey {slug!r}.")
+    if number is None:
+        return survey, latest_version(survey)
+    version = next((v for v in survey.versions if v.number == number), None)
+    if version is None:
+        raise click.ClickException(f"Survey {slug!r} has no version {number}.")
+    return survey, version
+
+
 @results_cli.command("export")
 @click.argument("slug")
 @click.option("--format", "format_", type=click.Choice(FORMATS), required=True)
@@ -41,15 +54,7 @@ def export(slug: str, format_: str, output: Path, language: str, number: int | N
     """Export the analysable responses of SURVEY (or its codebook) to a file."""
     from app.results import weighting
 
-    survey = get_survey(slug)
-    if survey is None:
-        raise click.ClickException(f"No survey {slug!r}.")
-    if number is None:
-        version = latest_version(survey)
-    else:
-        version = next((v for v in survey.versions if v.number == number), None)
-        if version is None:
-            raise click.ClickException(f"Survey {slug!r} has no version {number}.")
+    survey, version = survey_and_version(slug, number)
     variables = codebook(version)
     if format_ == "codebook-csv":
         output.write_bytes(codebook_csv(variables, language).encode("utf-8-sig"))
@@ -138,10 +143,7 @@ results_cli.add_command(weighting_cli)
 
 
 def _survey(slug: str):
-    survey = get_survey(slug)
-    if survey is None or not survey.versions:
-        raise click.ClickException(f"No survey {slug!r}.")
-    return survey
+    return survey_and_version(slug, None)[0]
 
 
 @weighting_cli.command("define")

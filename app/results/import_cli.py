@@ -9,8 +9,8 @@ import click
 
 from app.extensions import db
 from app.results import importing
-from app.results.cli import results_cli
-from app.surveys.services import definition_of, get_survey, latest_version
+from app.results.cli import results_cli, survey_and_version
+from app.surveys.services import definition_of
 
 DELIMITER_NAMES = {",": ",", ";": ";", "tab": "\t", "\\t": "\t", "comma": ",",
                    "semicolon": ";"}
@@ -33,15 +33,7 @@ def import_responses(slug: str, file: Path, number: int | None, dry_run: bool,
     Every row is checked first; if any row is rejected, nothing is stored, the
     rejected rows are listed and the exit code is 1.
     """
-    survey = get_survey(slug)
-    if survey is None or not survey.versions:
-        raise click.ClickException(f"No survey {slug!r}.")
-    if number is None:
-        version = latest_version(survey)
-    else:
-        version = next((v for v in survey.versions if v.number == number), None)
-        if version is None:
-            raise click.ClickException(f"Survey {slug!r} has no version {number}.")
+    _survey, version = survey_and_version(slug, number)
     with file.open("rb") as handle:
         report = importing.parse(handle, version, file_name=file.name,
                                  delimiter=DELIMITER_NAMES[delimiter] if delimiter else None,

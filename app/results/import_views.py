@@ -23,7 +23,8 @@ from app.forms import BaseForm
 from app.i18n import current_language
 from app.results import importing
 from app.results.codebook import codebook, codebook_csv
-from app.surveys.services import definition_of, get_survey, latest_version
+from app.results.views import survey_or_404
+from app.surveys.services import definition_of, latest_version
 
 bp = Blueprint("results_import", __name__, template_folder="templates",
                url_prefix="/<lang:lang_code>/admin/results")
@@ -53,13 +54,6 @@ class ImportForm(BaseForm):
     kept_name = HiddenField()
 
 
-def _survey_or_404(slug: str):
-    survey = get_survey(slug)
-    if survey is None or not survey.versions:
-        abort(404)
-    return survey
-
-
 def _version_of(survey, number: int | None):
     if number is None:
         return latest_version(survey)
@@ -79,7 +73,7 @@ def _form(survey) -> ImportForm:
 @roles_required(Role.ANALYST)
 def import_page(slug: str):
     """Check a CSV of paper or external responses, then import it all or nothing."""
-    survey = _survey_or_404(slug)
+    survey = survey_or_404(slug)
     form = _form(survey)
     report = None
     status = 200
@@ -158,7 +152,7 @@ def _posted_file(form: ImportForm) -> tuple[bytes | None, str]:
 @roles_required(Role.ANALYST)
 def import_template(slug: str):
     """The header row an import file needs for one version (the latest by default)."""
-    survey = _survey_or_404(slug)
+    survey = survey_or_404(slug)
     version = _version_of(survey, request.args.get("version", type=int))
     if version is None:
         abort(404)
@@ -173,7 +167,7 @@ def import_template(slug: str):
 @roles_required(Role.ANALYST)
 def import_codebook(slug: str):
     """The codebook of one version in the reader's language: columns, codes and rules."""
-    survey = _survey_or_404(slug)
+    survey = survey_or_404(slug)
     version = _version_of(survey, request.args.get("version", type=int))
     if version is None:
         abort(404)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from babel import Locale, numbers
-from flask import Blueprint, abort, make_response, render_template, request, url_for
+from flask import Blueprint, make_response, render_template, request, url_for
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_timezone
 from flask_babel import gettext as _
 
@@ -14,22 +14,16 @@ from app.auth.roles import Role
 from app.i18n import current_language
 from app.results import charts, funnel, monitor, participation
 from app.results.thresholds import min_cell_size
-from app.surveys.models import Survey, SurveyStatus
+from app.results.views import survey_or_404
+from app.surveys.models import SurveyStatus
 from app.surveys.places import country_names
-from app.surveys.services import definition_of, get_survey, latest_version
+from app.surveys.services import definition_of, latest_version
 
 bp = Blueprint("results_monitor", __name__, template_folder="templates",
                url_prefix="/<lang:lang_code>/admin/results")
 
 REFRESH_SECONDS = 300
 DEFAULT_VARIABLE = "age_band"
-
-
-def _survey(slug: str) -> Survey:
-    survey = get_survey(slug)
-    if survey is None or not survey.versions:
-        abort(404)
-    return survey
 
 
 def percent(value: float) -> str:
@@ -61,7 +55,7 @@ def channel_names() -> dict[str, str]:
 @roles_required(Role.ANALYST, Role.ORGANISER)
 def funnel_page(slug: str):
     """How far people get, by channel, language and group: where they drop off."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     locale = Locale.parse(current_language().code)
     names = channel_names()
     result = funnel.build(
@@ -78,7 +72,7 @@ def funnel_page(slug: str):
 @roles_required(Role.ANALYST, Role.ORGANISER)
 def monitor_page(slug: str):
     """Completions per group against the population while the survey runs."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     language = current_language()
     countries = participation.countries_with_benchmarks()
     variables = monitor.variables_for(survey)

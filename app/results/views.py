@@ -42,7 +42,8 @@ bp = Blueprint("results", __name__, template_folder="templates",
 CODEBOOKS = {"csv": "text/csv", "json": "application/json", "xml": "application/xml"}
 
 
-def _survey_or_404(slug: str):
+def survey_or_404(slug: str):
+    """A survey with at least one version, or 404: every results page starts here."""
     survey = get_survey(slug)
     if survey is None or not survey.versions:
         abort(404)
@@ -64,7 +65,7 @@ def index():
 @roles_required(Role.ANALYST)
 def answers_csv(slug: str):
     """Every analysable answer in long format (UTF-8 CSV), streamed."""
-    survey = _survey_or_404(slug)
+    survey = survey_or_404(slug)
     return Response(stream_with_context(long_csv(survey)), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{slug}-answers.csv"'})
 
@@ -73,7 +74,7 @@ def answers_csv(slug: str):
 @roles_required(Role.ANALYST, Role.ORGANISER)
 def participation_page(slug: str):
     """Who took part, per group, against the population of one country."""
-    survey = _survey_or_404(slug)
+    survey = survey_or_404(slug)
     available = participation.countries_with_benchmarks()
     country = request.args.get("country", "")
     if country not in available:
@@ -111,7 +112,7 @@ def _scheme_form(survey) -> SchemeForm:
 @roles_required(Role.ANALYST)
 def weighting_page(slug: str):
     """Define weighting schemes and see how each fitted."""
-    survey = _survey_or_404(slug)
+    survey = survey_or_404(slug)
     form = _scheme_form(survey)
     if form.validate_on_submit():
         given = weighting.SchemeInput(
@@ -136,7 +137,7 @@ def weighting_page(slug: str):
 @roles_required(Role.ANALYST)
 def compute_scheme(slug: str, scheme_id: int):
     """Compute a scheme again, e.g. after more responses came in."""
-    survey = _survey_or_404(slug)
+    survey = survey_or_404(slug)
     scheme = db.session.get(WeightingScheme, scheme_id)
     if scheme is None or scheme.survey_id != survey.id:
         abort(404)
@@ -162,7 +163,7 @@ def _flash_outcome(scheme: WeightingScheme) -> None:
 @roles_required(Role.ANALYST, Role.ORGANISER)
 def tables_page(slug: str):
     """Every question's distribution, weighted if asked, and compared across groups."""
-    survey = _survey_or_404(slug)
+    survey = survey_or_404(slug)
     language = current_language().code
     schemes = [s for s in weighting.schemes_of(survey) if s.computed_at and not s.problem]
     scheme_name = request.args.get("scheme", "")
@@ -222,7 +223,7 @@ def _export_form(survey) -> ExportForm:
 @roles_required(Role.ANALYST)
 def exports_page(slug: str):
     """Ask for a row-level file, follow its progress, download it."""
-    survey = _survey_or_404(slug)
+    survey = survey_or_404(slug)
     form = _export_form(survey)
     if form.validate_on_submit():
         version = next(v for v in survey.versions if str(v.number) == form.version.data)
@@ -250,7 +251,7 @@ def _running(job: ExportJob) -> bool:
 @bp.route("/<slug>/exports/<int:job_id>/download")
 @roles_required(Role.ANALYST)
 def download_export(slug: str, job_id: int):
-    survey = _survey_or_404(slug)
+    survey = survey_or_404(slug)
     job = db.session.get(ExportJob, job_id)
     if job is None or job.survey_id != survey.id:
         abort(404)
@@ -265,7 +266,7 @@ def download_export(slug: str, job_id: int):
 @bp.route("/<slug>/codebook.<kind>")
 @roles_required(Role.ANALYST)
 def codebook_download(slug: str, kind: str):
-    survey = _survey_or_404(slug)
+    survey = survey_or_404(slug)
     if kind not in CODEBOOKS:
         abort(404)
     version = latest_version(survey)
