@@ -46,10 +46,11 @@ class SchemeForm(BaseForm):
 
 
 class ExportForm(BaseForm):
-    format = SelectField(_l("Format"), choices=[
+    format = SelectField(_l("Format"), validators=[InputRequired()], choices=[
         ("csv", _l("CSV (UTF-8, for spreadsheets)")), ("xlsx", _l("Excel workbook (.xlsx)")),
         ("sav", _l("SPSS (.sav)")), ("dta", _l("Stata (.dta)")), ("parquet", _l("Parquet")),
         ("r", _l("R (CSV and labelling script, zipped)"))])
-    language = SelectField(_l("Language of labels"), choices=[])
-    scheme = SelectField(_l("Weight column"), choices=[])
-    version = SelectField(_l("Survey version"), choices=[])
+    language = SelectField(_l("Language of labels"), choices=[],
+                           validators=[InputRequired()])
+    scheme = SelectField(_l("Weight column"), choices=[], validators=[Optional()])
+    version = SelectField(_l("Survey version"), choices=[], validators=[InputRequired()])

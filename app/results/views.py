@@ -8,6 +8,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -24,7 +25,7 @@ from app.auth.permissions import holds_for_hub, roles_required
 from app.auth.roles import Role
 from app.consultations.models import Consultation
 from app.extensions import db
-from app.i18n import current_language
+from app.i18n import LANGUAGES, current_language
 from app.results import export_jobs, figures, participation, weighting
 from app.results.analysis import AnalysisError, analyse, group_variables, parse_by
 from app.results.codebook import codebook, codebook_csv, codebook_ddi, codebook_json
@@ -207,7 +208,8 @@ def _percent(value: float) -> str:
 def _export_form(survey) -> ExportForm:
     form = ExportForm()
     definition = definition_of(latest_version(survey))
-    form.language.choices = [(code, code) for code in definition.languages]
+    names = {language.code: language.native_name for language in LANGUAGES}
+    form.language.choices = [(code, names.get(code, code)) for code in definition.languages]
     form.scheme.choices = [("", _("No weights"))] + [
         (str(s.id), s.name) for s in weighting.schemes_of(survey)
         if s.computed_at and not s.problem]
@@ -248,13 +250,28 @@ def _running(job: ExportJob) -> bool:
     return any(t.name == f"export-{job.id}" for t in threading.enumerate())
 
 
-@bp.route("/<slug>/exports/<int:job_id>/download")
+@bp.route("/<slug>/exports/<int:job_id>/progress.json")
 @roles_required(Role.ANALYST)
-def download_export(slug: str, job_id: int):
-    survey = survey_or_404(slug)
+def export_progress(slug: str, job_id: int):
+    """How far a file has got, for the downloads page's progress bars."""
+    job = _job_or_404(survey_or_404(slug), job_id)
+    return jsonify({"status": str(job.status), "rows_done": job.rows_done,
+                    "rows_total": job.rows_total,
+                    "text": _("%(done)d of %(total)d rows", done=job.rows_done,
+                              total=job.rows_total)})
+
+
+def _job_or_404(survey, job_id: int) -> ExportJob:
     job = db.session.get(ExportJob, job_id)
     if job is None or job.survey_id != survey.id:
         abort(404)
+    return job
+
+
+@bp.route("/<slug>/exports/<int:job_id>/download")
+@roles_required(Role.ANALYST)
+def download_export(slug: str, job_id: int):
+    job = _job_or_404(survey_or_404(slug), job_id)
     path = export_jobs.job_file(job, export_jobs.exports_dir(current_app.instance_path))
     if path is None:
         abort(404)

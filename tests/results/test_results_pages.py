@@ -113,8 +113,12 @@ def test_exports_run_in_the_background_and_download(app, client, auth, stored, t
         job_id = db.session.query(ExportJob.id).scalar()
     job = wait_for(app, job_id)
     assert job.status == ExportStatus.DONE and job.rows_done == job.rows_total == 100
+    progress = client.get(f"{BASE}/exports/{job_id}/progress.json").json
+    assert progress == {"status": "done", "rows_done": 100, "rows_total": 100,
+                        "text": "100 of 100 rows"}
     soup = check_page(client.get(f"{BASE}/exports"))
     link = soup.select_one(f"#job-{job_id} a")
+    assert link.text.startswith("Download")
     assert "Ready: 100 rows" in soup.select_one(f"#job-{job_id}").text
     download = client.get(link["href"])
     assert download.status_code == 200
