@@ -11,10 +11,11 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.results import weighting, wide
@@ -23,6 +24,8 @@ from app.surveys.models import Survey, SurveyVersion
 from app.timeutil import utcnow
 
 PROGRESS_EVERY = 500
+STALLED_AFTER = timedelta(minutes=10)
+INTERRUPTED = "interrupted"  # the page says it in the reader's language
 MIME_TYPES = {
     ".csv": "text/csv",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -66,8 +69,30 @@ def request_export(survey: Survey, version: SurveyVersion, *, format_: str, lang
 
 
 def jobs_of(survey: Survey, limit: int = 20) -> list[ExportJob]:
+    """The latest jobs; any that stopped moving are marked failed first (see below)."""
+    mark_interrupted(survey)
     return list(db.session.scalars(select(ExportJob).where(ExportJob.survey_id == survey.id)
                                    .order_by(ExportJob.id.desc()).limit(limit)))
+
+
+def mark_interrupted(survey: Survey, *, now: datetime | None = None) -> int:
+    """Fail jobs that have not moved for :data:`STALLED_AFTER`: their thread is gone.
+
+    A running job writes a heartbeat every few hundred rows, and a queued one starts
+    within moments, so silence that long means the server stopped under it. Without
+    this the page would show its progress bar for ever.
+    """
+    limit = (now or utcnow()) - STALLED_AFTER
+    stalled = list(db.session.scalars(select(ExportJob).where(
+        ExportJob.survey_id == survey.id, ExportJob.status.in_(ACTIVE),
+        func.coalesce(ExportJob.heartbeat_at, ExportJob.created_at) < limit)))
+    for job in stalled:
+        job.status = ExportStatus.FAILED
+        job.error = INTERRUPTED
+        job.finished_at = now or utcnow()
+    if stalled:
+        db.session.commit()
+    return len(stalled)
 
 
 def start(app: Flask, job_id: int) -> threading.Thread:
@@ -89,6 +114,7 @@ def run(job_id: int, *, folder: Path, secret: str) -> ExportJob:
     if job is None or job.status != ExportStatus.QUEUED:
         raise ValueError(f"export {job_id} is not waiting to run")
     job.status = ExportStatus.RUNNING
+    job.heartbeat_at = utcnow()
     db.session.commit()
     version = db.session.get(SurveyVersion, job.survey_version_id)
     survey = db.session.get(Survey, job.survey_id)
@@ -127,6 +153,7 @@ def _progress(job: ExportJob, rows: Iterable[wide.Row]) -> Iterator[wide.Row]:
         done += 1
         if done % PROGRESS_EVERY == 0:
             job.rows_done = done
+            job.heartbeat_at = utcnow()
             db.session.commit()
         yield row
     job.rows_done = done

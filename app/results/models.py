@@ -106,4 +106,7 @@ class ExportJob(db.Model):
     file_name: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Written with every progress step: a running job that has not moved for a while
+    # was cut off (the server restarted) and is shown as failed rather than forever.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -178,3 +178,27 @@ def test_the_results_index_leads_each_role_to_its_pages(app, client, auth, store
         assert client.get(href).status_code == 200, href
     auth.logout()
     assert client.get("/en/admin/results/").status_code == 302
+
+
+def test_an_export_cut_off_by_a_restart_is_shown_as_failed(app, client, auth, stored):
+    from datetime import timedelta
+
+    from app.results import export_jobs
+    from app.timeutil import utcnow
+
+    with app.app_context():
+        survey = weighting.surveys.get_survey(SLUG)
+        job = export_jobs.request_export(survey, survey.versions[0], format_="csv",
+                                         language="en", scheme=None, requested_by="a@b")
+        job.status = ExportStatus.RUNNING
+        job.heartbeat_at = utcnow() - timedelta(minutes=3)
+        db.session.commit()
+        assert export_jobs.mark_interrupted(survey) == 0  # still moving recently
+        job.heartbeat_at = utcnow() - export_jobs.STALLED_AFTER - timedelta(seconds=1)
+        db.session.commit()
+        job_id = job.id
+    auth.login_as(Role.ANALYST)
+    soup = check_page(client.get(f"{BASE}/exports"))
+    row = soup.select_one(f"#job-{job_id}").text
+    assert "Failed" in row and "Please ask for it again" in row
+    assert soup.select_one("progress") is None
