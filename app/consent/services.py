@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, cast, delete, func, or_, select
 
 from app.audit.services import record as audit
 from app.consent.document import (
@@ -186,29 +186,36 @@ def latest_records() -> dict[tuple[str, int], ConsentRecord]:
     return latest
 
 
-def excluded_from_analysis() -> list[str]:
-    """Participants whose current consent refuses participation or research.
+def excluded_from_analysis_query():
+    """Participants whose current consent refuses participation or research, as SQL.
 
-    Results and exports filter responses with
-    `Response.participant_id.not_in(excluded_from_analysis())`.
+    The newest record per person and consent document decides. A subquery, so results
+    over hundreds of thousands of responses send no list of ids to the database.
     """
     latest = (select(func.max(ConsentRecord.id))
               .join(ConsentVersion, ConsentVersion.id == ConsentRecord.version_id)
               .group_by(ConsentRecord.participant_id, ConsentVersion.document_id))
-    rows = db.session.execute(select(ConsentRecord.participant_id, ConsentRecord.refused)
-                              .where(ConsentRecord.id.in_(latest)))
-    analysis = set(ANALYSIS_PURPOSES)
-    return sorted({pid for pid, refused in rows if set(refused or ()) & analysis})
+    refused = cast(ConsentRecord.refused, String)  # a JSON list of purpose ids
+    return select(ConsentRecord.participant_id).where(
+        ConsentRecord.id.in_(latest),
+        or_(*[refused.like(f'%"{purpose}"%') for purpose in ANALYSIS_PURPOSES]))
+
+
+def excluded_from_analysis() -> list[str]:
+    """The same participants as :func:`excluded_from_analysis_query`, as a sorted list.
+
+    Results and exports filter responses with
+    `Response.participant_id.not_in(excluded_from_analysis_query())`.
+    """
+    return sorted(set(db.session.scalars(excluded_from_analysis_query())))
 
 
 def analysable_responses(survey_id: int) -> list[Response]:
     """Complete responses that may be analysed now: withdrawals take effect at once."""
-    excluded = excluded_from_analysis()
     query = (select(Response).join(SurveyVersion)
              .where(SurveyVersion.survey_id == survey_id,
-                    Response.status == ResponseStatus.COMPLETE))
-    if excluded:
-        query = query.where(Response.participant_id.not_in(excluded))
+                    Response.status == ResponseStatus.COMPLETE,
+                    Response.participant_id.not_in(excluded_from_analysis_query())))
     return list(db.session.scalars(query))
 
 

@@ -37,7 +37,7 @@ from sqlalchemy import String, and_, case, cast, exists, false, func, literal_co
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.consent import services as consent
-from app.consent.models import ConsentRecord, ConsentVersion
+from app.consent.models import ConsentRecord
 from app.extensions import db
 from app.results.disclosure import suppress_counts, suppress_table
 from app.results.participation import GROUP_VARIABLES
@@ -105,19 +105,8 @@ class Funnel:
 
 
 def excluded_participants():
-    """Participants whose current consent refuses participation or research, in SQL.
-
-    The same rule as :func:`app.consent.services.excluded_from_analysis` (the newest record
-    per person and consent document decides), written as a subquery so a survey with
-    hundreds of thousands of responses needs no list of ids sent to the database.
-    """
-    latest = (select(func.max(ConsentRecord.id))
-              .join(ConsentVersion, ConsentVersion.id == ConsentRecord.version_id)
-              .group_by(ConsentRecord.participant_id, ConsentVersion.document_id))
-    refused = cast(ConsentRecord.refused, String)
-    return select(ConsentRecord.participant_id).where(
-        ConsentRecord.id.in_(latest),
-        or_(*[refused.like(f'%"{purpose}"%') for purpose in consent.ANALYSIS_PURPOSES]))
+    """Participants whose consent no longer allows analysis (a subquery)."""
+    return consent.excluded_from_analysis_query()
 
 
 def counted_responses(survey: Survey) -> ColumnElement[bool]:

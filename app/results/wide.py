@@ -2,9 +2,9 @@
 
 Rows come from the database in batches of BATCH responses with their answers (one
 query per batch), so CSV, XLSX and Parquet stream with flat memory whatever the
-survey size. SPSS (.sav) streams too, through app.results.sav_writer (rows are spooled
-to a temporary file while string widths are measured). Stata (.dta) is written by
-pyreadstat from a whole pandas data frame, so it holds every row in memory at once.
+survey size. SPSS (.sav) and Stata (.dta) stream too, through app.results.sav_writer and
+app.results.dta_writer (rows are spooled to a temporary file while string widths are
+measured).
 
 Respondents appear under a pseudonym: a hash of a per-installation secret and the
 participant id, stable across exports (so files can be joined) but not reversible
@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from sqlalchemy import func, select
 
-from app.consent.services import excluded_from_analysis
+from app.consent.services import excluded_from_analysis_query
 from app.extensions import db
 from app.results import codebook as cb
 from app.results.codebook import Variable, codebook_rows, label_in
@@ -68,17 +68,17 @@ def wide_rows(survey: Survey, version: SurveyVersion, *, secret: str,
         yield row
 
 
-def analysable_query(version: SurveyVersion, excluded: list[str]):
+def analysable_query(version: SurveyVersion):
     """Complete responses to `version`, leaving out people who no longer allow analysis."""
-    query = select(Response.id, Response.participant_id, Response.language,
-                   Response.completed_at).where(Response.survey_version_id == version.id,
-                                                Response.status == ResponseStatus.COMPLETE)
-    return query.where(Response.participant_id.not_in(excluded)) if excluded else query
+    return select(Response.id, Response.participant_id, Response.language,
+                  Response.completed_at).where(
+        Response.survey_version_id == version.id, Response.status == ResponseStatus.COMPLETE,
+        Response.participant_id.not_in(excluded_from_analysis_query()))
 
 
 def row_count(version: SurveyVersion) -> int:
     """How many rows a wide export of `version` has now."""
-    found = analysable_query(version, excluded_from_analysis()).subquery()
+    found = analysable_query(version).subquery()
     return int(db.session.scalar(select(func.count()).select_from(found)) or 0)
 
 
@@ -93,7 +93,7 @@ def rows_with_ids(survey: Survey, version: SurveyVersion, *, secret: str,
     definition = definition_of(version)
     variables = codebook_of(version) if variables is None else variables
     questions = {q.id: q for q in definition.questions() if not q.contact}
-    base = analysable_query(version, excluded_from_analysis())
+    base = analysable_query(version)
     last_id, left = after, limit
     while left is None or left > 0:
         size = BATCH if left is None else min(BATCH, left)
@@ -336,22 +336,34 @@ def stata_names(names: Iterable[str]) -> dict[str, str]:
 
 def write_dta(variables: list[Variable], rows: Iterable[Row], target: str | Path, *,
               language: str, weighted: bool = False) -> None:
-    """Stata .dta with names made Stata-safe and labels cut to 80 characters.
+    """Stata .dta with names made Stata-safe and labels cut to 80 characters, streamed.
 
-    pyreadstat writes .dta from a whole data frame, so this holds every row in memory.
+    Names are fixed as `stata_names` does, also avoiding Stata's reserved words; dates are
+    Stata dates (%td); texts longer than 2,045 bytes are strL. Rows pass through a
+    temporary spool file (app.results.dta_writer), so memory stays flat whatever the count.
     """
-    import pyreadstat
+    from app.results import dta_writer
 
-    frame = _frame(variables, rows, weighted)
+    names = columns(variables, weighted)
+    renamed = safe_names(names, invalid=r"[^A-Za-z0-9_]", first=r"[A-Za-z_]",
+                         limit=STATA_NAME_MAX, reserved=dta_writer.RESERVED)
     labels, value_labels = _statistical_labels(variables, language, weighted)
-    renamed = stata_names(frame.columns)
-    frame = frame.rename(columns=renamed)
-    pyreadstat.write_dta(
-        frame, str(target),
-        column_labels=[labels[c][:STATA_LABEL_MAX] for c in renamed],
-        variable_value_labels={renamed[name]: {int(code): text[:STATA_LABEL_MAX]
-                                               for code, text in codes.items()}
-                               for name, codes in value_labels.items()})
+    types = {v.name: v.type for v in variables}
+    specs = [dta_writer.DtaVariable(
+        renamed[name], labels[name][:STATA_LABEL_MAX],
+        types.get(name, dta_writer.NUMERIC if name == WEIGHT else dta_writer.STRING),
+        {int(code): text[:STATA_LABEL_MAX] for code, text in value_labels.get(name, {}).items()})
+        for name in names]
+    pick = operator.itemgetter(*names)
+
+    def values(row: Row) -> tuple[Any, ...]:
+        try:
+            picked = pick(row)
+        except KeyError:
+            picked = tuple(row.get(name) for name in names)
+        return picked if isinstance(picked, tuple) else (picked,)
+
+    dta_writer.write_dta(specs, map(values, rows), target)
 
 
 def parquet_schema(variables: list[Variable], weighted: bool = False):
