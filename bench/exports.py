@@ -1,4 +1,5 @@
-"""Row-level exports of 1,000,000 responses x 30 questions: CSV and SPSS .sav, flat memory.
+"""Row-level exports of 1,000,000 responses x 30 questions: CSV, SPSS .sav and Stata .dta,
+flat memory.
 
 Illustrative synthetic rows, seeded, made by a generator (NOT read from the database, so
 the figures are the writers' own): 12 coded single-choice questions with value labels
@@ -6,13 +7,14 @@ the figures are the writers' own): 12 coded single-choice questions with value l
 (4 whole, 2 decimal) and 4 short free texts in several scripts (mostly left empty), plus
 the pseudonym, language and completion time columns every export has.
 
-For CSV (``wide.write_csv``) and .sav (``wide.write_sav``, the streaming writer) at each
-``--rows`` size: wall and CPU time, peak Python memory (``tracemalloc``) and peak resident
-memory (VmHWM), each measured in a fresh subprocess so peaks never mix; time and VmHWM in one
-run, tracemalloc (which slows Python down) in another. Memory is flat when the peaks at
-the largest size are about those at the smallest. The baseline in the same run is the
-former .sav path: ``pyreadstat.write_sav`` from one pandas data frame of every row
-(skipped, with a message, where it would need more than ``--baseline-limit-gib``).
+For CSV (``wide.write_csv``), .sav (``wide.write_sav``) and .dta (``wide.write_dta``), the
+last two streaming writers, at each ``--rows`` size: wall and CPU time, peak Python memory
+(``tracemalloc``) and peak resident memory (VmHWM), each measured in a fresh subprocess so
+peaks never mix; time and VmHWM in one run, tracemalloc (which slows Python down) in
+another. Memory is flat when the peaks at the largest size are about those at the smallest.
+The baselines in the same run are the former .sav and .dta paths: ``pyreadstat.write_sav``
+and ``pyreadstat.write_dta`` from one pandas data frame of every row (each skipped, with a
+message, where it would need more than ``--baseline-limit-gib``).
 The time the generator alone takes is printed too: every export time includes it.
 """
 
@@ -74,6 +76,13 @@ def variables() -> list[Variable]:
     return out
 
 
+EXPORTS = (("csv", "CSV (write_csv)"), ("sav", ".sav (write_sav, streaming)"),
+           ("dta", ".dta (write_dta, streaming)"))
+BASELINES = (("baseline", "sav", "baseline .sav: pyreadstat.write_sav from a whole data frame"),
+             ("dta_baseline", "dta",
+              "baseline .dta: pyreadstat.write_dta from a whole data frame"))
+
+
 def _with_missing(values: list[Any], missing: np.ndarray) -> list[Any]:
     return [None if gap else value for value, gap in zip(values, missing, strict=True)]
 
@@ -120,6 +129,21 @@ def former_write_sav(variables: list[Variable], rows, target: Path) -> None:
                          variable_measure={v.name: v.measurement for v in variables})
 
 
+def former_write_dta(variables: list[Variable], rows, target: Path) -> None:
+    """The previous wide.write_dta: pyreadstat from one data frame holding every row."""
+    import pyreadstat
+
+    frame = wide._frame(variables, rows, False)
+    labels, value_labels = wide._statistical_labels(variables, "en", False)
+    renamed = wide.stata_names(frame.columns)
+    frame = frame.rename(columns=renamed)
+    pyreadstat.write_dta(
+        frame, str(target), column_labels=[labels[c][:wide.STATA_LABEL_MAX] for c in renamed],
+        variable_value_labels={renamed[name]: {int(code): text[:wide.STATA_LABEL_MAX]
+                                               for code, text in codes.items()}
+                               for name, codes in value_labels.items()})
+
+
 def _status(field: str) -> int:
     """A /proc/self/status figure in bytes (VmRSS, VmHWM)."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -138,7 +162,7 @@ def child(kind: str, rows: int, traced: bool) -> dict[str, float]:
     import pandas  # noqa: F401
     import pyreadstat  # noqa: F401
 
-    from app.results import sav_writer  # noqa: F401
+    from app.results import dta_writer, sav_writer  # noqa: F401
 
     variables_ = variables()
     with tempfile.TemporaryDirectory(prefix="bench-exports-") as folder:
@@ -153,8 +177,12 @@ def child(kind: str, rows: int, traced: bool) -> dict[str, float]:
             wide.write_csv(variables_, data, target)
         elif kind == "sav":
             wide.write_sav(variables_, data, target, language="en")
+        elif kind == "dta":
+            wide.write_dta(variables_, data, target, language="en")
         elif kind == "baseline":
             former_write_sav(variables_, data, target)
+        elif kind == "dta_baseline":
+            former_write_dta(variables_, data, target)
         else:
             for _ in data:
                 pass
@@ -218,35 +246,34 @@ def main() -> None:
         print(f"generator alone, {rows:,} rows: {generator['seconds']:.1f} s "
               f"({generator['cpu']:.1f} s CPU) "
               "(included in every export time below)")
-        for kind, name in (("csv", "CSV (write_csv)"), ("sav", ".sav (write_sav, streaming)")):
+        for kind, name in EXPORTS:
             results[kind, rows] = measure(kind, rows)
             print(line(name, rows, results[kind, rows]))
-        smaller = [r for r in sizes if (("baseline", r) in results)]
-        estimate = 0.0
-        if smaller:
-            done = results["baseline", smaller[-1]]
-            estimate = (done["hwm"] - done["start"]) * rows / smaller[-1]
         available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
         limit = min(args.baseline_limit_gib * 2**30, 0.8 * available)
-        if estimate > limit:
-            print(f"baseline, {rows:,} rows: skipped, it would need about {mib(estimate)} "
-                  f"(limit {mib(limit)})")
-            continue
-        results["baseline", rows] = measure("baseline", rows)
-        print(line("baseline: pyreadstat from a whole data frame", rows,
-                   results["baseline", rows]))
-        sav = results["sav", rows]
-        base = results["baseline", rows]
-        print(f"  .sav / baseline at {rows:,} rows: time {sav['seconds'] / base['seconds']:.2f}"
-              f" (CPU {sav['cpu'] / base['cpu']:.2f}), tracemalloc peak "
-              f"{sav['traced'] / base['traced']:.3f}, RSS growth "
-              f"{(sav['hwm'] - sav['start']) / (base['hwm'] - base['start']):.3f}")
+        for baseline, subject, name in BASELINES:
+            smaller = [r for r in sizes if (baseline, r) in results]
+            estimate = 0.0
+            if smaller:
+                done = results[baseline, smaller[-1]]
+                estimate = (done["hwm"] - done["start"]) * rows / smaller[-1]
+            if estimate > limit:
+                print(f"{name}, {rows:,} rows: skipped, it would need about {mib(estimate)} "
+                      f"(limit {mib(limit)})")
+                continue
+            results[baseline, rows] = measure(baseline, rows)
+            print(line(name, rows, results[baseline, rows]))
+            ours, base = results[subject, rows], results[baseline, rows]
+            print(f"  .{subject} / baseline at {rows:,} rows: time "
+                  f"{ours['seconds'] / base['seconds']:.2f} (CPU {ours['cpu'] / base['cpu']:.2f}),"
+                  f" tracemalloc peak {ours['traced'] / base['traced']:.3f}, RSS growth "
+                  f"{(ours['hwm'] - ours['start']) / (base['hwm'] - base['start']):.3f}")
 
     if len(sizes) > 1:
         low, high = sizes[0], sizes[-1]
         print(f"flatness, peak at {high:,} / peak at {low:,} rows (1.0 = flat; "
               f"{high / low:.0f} would be proportional):")
-        for kind in ("csv", "sav", "baseline"):
+        for kind in ("csv", "sav", "dta", "baseline", "dta_baseline"):
             if (kind, high) in results and (kind, low) in results:
                 a, b = results[kind, low], results[kind, high]
                 print(f"  {kind}: tracemalloc {b['traced'] / a['traced']:.2f}, peak RSS "

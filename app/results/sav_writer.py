@@ -2,9 +2,10 @@
 
 pyreadstat needs a whole data frame, so a million-row survey would sit in memory at once.
 The system file format puts each string variable's width in the dictionary, before the
-data, so rows are read once into a temporary spool file (compact pickled column batches)
-while the widest value of every string variable is measured; then the dictionary is
-written and the spool is streamed into the data section in bounded slices.
+data, so rows are read once into a temporary spool file (app.results.spool: compact
+pickled column batches) while the widest value of every string variable is measured;
+then the dictionary is written and the spool is streamed into the data section in
+bounded slices.
 
 What is written, following the published description of the format (PSPP "System File
 Format"): the file header; one variable record per 8-byte slot (strings wider than 255
@@ -22,12 +23,10 @@ Missing numbers are written as system-missing. Dates are SPSS dates (seconds sin
 
 from __future__ import annotations
 
-import math
-import pickle
 import re
 import struct
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -36,7 +35,8 @@ from typing import IO, Any
 
 import numpy as np
 
-NUMERIC, STRING, DATE = "numeric", "string", "date"
+from app.results.spool import DATE, NUMERIC, STRING, Conversion, cut_utf8, read_batches, spool_rows
+
 MEASURES = {"unknown": 0, "nominal": 1, "ordinal": 2, "scale": 3}
 MAX_STRING = 32767  # bytes, the widest string variable SPSS allows
 SHORT_STRING = 255  # wider strings are split into segments
@@ -55,7 +55,7 @@ SYSMIS = -np.finfo(np.float64).max
 GREGORIAN_START = date(1582, 10, 14)
 BATCH_BYTES = 8 << 20  # target size of a spooled batch and of a data slice
 BATCH_ROWS = 4096
-FIRST_BATCH_ROWS = 256  # until the first batch shows how wide rows are
+CONVERSION = Conversion(MAX_STRING, GREGORIAN_START, 86400.0)  # dates in seconds
 _NAME = re.compile(r"[^\W\d_][\w.$#@]*\Z")
 
 Target = str | Path | IO[bytes]
@@ -80,29 +80,23 @@ def valid_name(name: str) -> bool:
             and len(name.encode("utf-8")) <= NAME_MAX and name.upper() not in RESERVED)
 
 
-def cut_utf8(text: str, limit: int) -> bytes:
-    """`text` in UTF-8, at most `limit` bytes, never splitting a character."""
-    encoded = text.encode("utf-8")
-    if len(encoded) <= limit:
-        return encoded
-    return encoded[:limit].decode("utf-8", "ignore").encode("utf-8")
-
-
 def write_sav(variables: Sequence[SavVariable], rows: Iterable[Sequence[Any]],
               target: Target, *, file_label: str = "",
               created: datetime | None = None) -> int:
     """Write `rows` (one value per variable, in order; read once) and return their count."""
     _check(variables)
     with tempfile.TemporaryFile(prefix="sav-spool-") as spool:
-        cases, widths = _spool(variables, rows, spool)
+        measures = spool_rows(variables, rows, spool, CONVERSION, batch_bytes=BATCH_BYTES,
+                              batch_rows=BATCH_ROWS)
         spool.seek(0)
-        layout = _layout(variables, widths)
+        layout = _layout(variables, measures.widths)
         with ExitStack() as stack:
             binary = (stack.enter_context(open(target, "wb"))
                       if isinstance(target, str | Path) else target)
-            binary.write(_dictionary(layout, cases, file_label, created or datetime.now()))
-            _write_data(layout, _batches(spool), binary)
-    return cases
+            binary.write(_dictionary(layout, measures.rows, file_label,
+                                     created or datetime.now()))
+            _write_data(layout, read_batches(spool), binary)
+    return measures.rows
 
 
 def _check(variables: Sequence[SavVariable]) -> None:
@@ -117,96 +111,6 @@ def _check(variables: Sequence[SavVariable]) -> None:
         if var.measure not in MEASURES:
             raise ValueError(f"{var.name}: unknown measurement level {var.measure!r}")
         seen.add(var.name.upper())
-
-
-# Pass 1: spool ---------------------------------------------------------------------------
-
-
-def _spool(variables: Sequence[SavVariable], rows: Iterable[Sequence[Any]],
-           spool: IO[bytes]) -> tuple[int, list[int]]:
-    """Pickle rows to `spool` as converted column batches; return count and string widths."""
-    widths = [0] * len(variables)
-    cases, batch, size = 0, [], min(FIRST_BATCH_ROWS, BATCH_ROWS)
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            size = _flush(variables, batch, spool, widths)
-            cases += len(batch)
-            batch = []
-    if batch:
-        _flush(variables, batch, spool, widths)
-        cases += len(batch)
-    return cases, widths
-
-
-def _flush(variables: Sequence[SavVariable], batch: list[Sequence[Any]], spool: IO[bytes],
-           widths: list[int]) -> int:
-    """Spool one batch; return how many rows the next batch may hold to stay near BATCH_BYTES."""
-    if any(len(row) != len(variables) for row in batch):
-        raise ValueError(f"every row needs {len(variables)} values")
-    columns: list[Any] = []
-    text_bytes = 0
-    for index, (var, values) in enumerate(zip(variables, zip(*batch, strict=True),
-                                              strict=True)):
-        if var.type == STRING:
-            encoded = [_text(value) for value in values]
-            longest = max(map(len, encoded))
-            widths[index] = max(widths[index], longest)
-            text_bytes += sum(map(len, encoded))
-            columns.append(encoded)
-        elif var.type == DATE:
-            columns.append(np.array([_date(var, v) for v in values], dtype=np.float64))
-        else:
-            columns.append(_numbers(var, values))
-    pickle.dump(columns, spool, protocol=pickle.HIGHEST_PROTOCOL)
-    per_row = 8 * len(variables) + text_bytes / len(batch)
-    return int(min(BATCH_ROWS, max(16, BATCH_BYTES // per_row)))
-
-
-def _text(value: Any) -> bytes:
-    if value is None:
-        return b""
-    return cut_utf8(value if isinstance(value, str) else str(value), MAX_STRING)
-
-
-def _numbers(var: SavVariable, values: tuple[Any, ...]) -> np.ndarray:
-    try:  # numpy turns None into NaN, which is written as system-missing
-        return np.array(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        return np.array([_number(var, v) for v in values], dtype=np.float64)
-
-
-def _number(var: SavVariable, value: Any) -> float:
-    if value is None or value == "":
-        return math.nan
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{var.name}: {value!r} is not a number") from None
-
-
-def _date(var: SavVariable, value: Any) -> float:
-    """Seconds since the start of the Gregorian calendar, as SPSS stores dates."""
-    if value is None or value == "":
-        return math.nan
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{var.name}: {value!r} is not an ISO date") from None
-    if isinstance(value, datetime):
-        value = value.date()
-    if not isinstance(value, date):
-        raise ValueError(f"{var.name}: {value!r} is not a date")
-    return float((value - GREGORIAN_START).days * 86400)
-
-
-def _batches(spool: IO[bytes]) -> Iterator[list[Any]]:
-    while True:
-        try:
-            yield pickle.load(spool)
-        except EOFError:
-            return
 
 
 # Dictionary ------------------------------------------------------------------------------
