@@ -274,6 +274,11 @@ def write_sav(variables: list[Variable], rows: Iterable[Row], target: str | Path
         specs.append(sav_writer.SavVariable(
             renamed[name], labels[name], var.type, var.measurement,
             value_labels.get(name, {}), decimals=0 if var.integer else 2))
+    sav_writer.write_sav(specs, map(_picker(names), rows), target)
+
+
+def _picker(names: list[str]) -> Callable[[Row], tuple[Any, ...]]:
+    """Turn a row dict into a tuple in column order (missing keys give None), fast."""
     pick = operator.itemgetter(*names)
 
     def values(row: Row) -> tuple[Any, ...]:
@@ -283,7 +288,7 @@ def write_sav(variables: list[Variable], rows: Iterable[Row], target: str | Path
             picked = tuple(row.get(name) for name in names)
         return picked if isinstance(picked, tuple) else (picked,)
 
-    sav_writer.write_sav(specs, map(values, rows), target)
+    return values
 
 
 def safe_names(names: Iterable[str], *, invalid: str, first: str, limit: int,
@@ -354,16 +359,7 @@ def write_dta(variables: list[Variable], rows: Iterable[Row], target: str | Path
         types.get(name, dta_writer.NUMERIC if name == WEIGHT else dta_writer.STRING),
         {int(code): text[:STATA_LABEL_MAX] for code, text in value_labels.get(name, {}).items()})
         for name in names]
-    pick = operator.itemgetter(*names)
-
-    def values(row: Row) -> tuple[Any, ...]:
-        try:
-            picked = pick(row)
-        except KeyError:
-            picked = tuple(row.get(name) for name in names)
-        return picked if isinstance(picked, tuple) else (picked,)
-
-    dta_writer.write_dta(specs, map(values, rows), target)
+    dta_writer.write_dta(specs, map(_picker(names), rows), target)
 
 
 def parquet_schema(variables: list[Variable], weighted: bool = False):

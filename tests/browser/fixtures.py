@@ -98,6 +98,15 @@ class Visitor:
         self.check()
         return response
 
+    def sign_in(self, email: str, password: str | None = None) -> None:
+        """Sign in through the sign-in page, as staff do."""
+        from tests.factories import DEFAULT_PASSWORD
+
+        self.goto("/en/login")
+        self.page.fill("#email", email)
+        self.page.fill("#password", password or DEFAULT_PASSWORD)
+        self.submit(self.page.locator("main button[type=submit]"))
+
     def submit(self, locator) -> None:
         """Click something that loads a new page, then check that page."""
         with self.page.expect_navigation():

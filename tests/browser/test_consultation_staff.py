@@ -10,17 +10,9 @@ from app.consultations.models import Consultation, ContentStatus
 from app.extensions import db
 from tests.consultations.factories import open_consultation
 from tests.consultations.test_manage import seat_planted_voters
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(visitor, email: str) -> None:
-    page = visitor.page
-    visitor.goto("/en/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(DEFAULT_PASSWORD)
-    visitor.submit(page.locator("main button[type=submit]"))
 
 
 def test_organiser_and_moderator_pages_and_results(visitor, live_server):
@@ -36,7 +28,7 @@ def test_organiser_and_moderator_pages_and_results(visitor, live_server):
     make_user(app, email="mod@example.org", roles=[Role.MODERATOR])
     page = visitor.page
 
-    sign_in(visitor, "org@example.org")
+    visitor.sign_in("org@example.org")
     visitor.goto("/en/admin/consultations/")
     visitor.submit(page.locator("main table a").first)
     visitor.submit(page.get_by_role("link", name="Phases"))
@@ -49,7 +41,7 @@ def test_organiser_and_moderator_pages_and_results(visitor, live_server):
     assert page.locator(".error-summary").is_visible()
     visitor.submit(page.locator(".sign-out button"))
 
-    sign_in(visitor, "mod@example.org")
+    visitor.sign_in("mod@example.org")
     visitor.goto("/en/admin/moderation/")
     item = page.locator(".moderation-item").first
     assert "miracle pills" in item.inner_text()

@@ -16,7 +16,7 @@ from app.extensions import db
 from tests.browser.fixtures import Visitor
 from tests.browser.test_survey import consent_to_everything, next_page, pick
 from tests.events.factories import SLUG, open_event
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.browser
 
@@ -67,10 +67,7 @@ def test_register_get_selected_and_check_in_on_phones(visitor, live_server,
     staff_context = chromium_browser.new_context(viewport={"width": 390, "height": 844})
     try:
         staff = Visitor(staff_context.new_page(), live_server.base_url, "phone")
-        staff.goto("/en/login")
-        staff.page.fill("#email", "door@example.org")
-        staff.page.fill("#password", DEFAULT_PASSWORD)
-        staff.submit(staff.page.locator("main button[type=submit]"))
+        staff.sign_in("door@example.org")
         staff.goto("/en/admin/events/scan/" + ticket.rsplit("/", 1)[-1])
         assert staff.page.locator(".lead").inner_text() == "Ana Silva"
         staff.submit(staff.page.get_by_role("button", name="Check in"))
@@ -94,10 +91,7 @@ def test_organiser_pages_for_events(visitor, live_server):
             "age_band": "65_74" if index % 2 else "25_34"})
     make_user(app, email="org@example.org", roles=[Role.ORGANISER])
     page = visitor.page
-    visitor.goto("/en/login")
-    page.fill("#email", "org@example.org")
-    page.fill("#password", DEFAULT_PASSWORD)
-    visitor.submit(page.locator("main button[type=submit]"))
+    visitor.sign_in("org@example.org")
     visitor.goto("/en/admin/events/")
     visitor.submit(page.locator("main table a").first)
     visitor.submit(page.get_by_role("link", name="Edit").first)

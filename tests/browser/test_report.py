@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.auth.roles import Role
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import make_user
 from tests.results.test_report import CONSULTATION, SLUG, report_data
 
 pytestmark = pytest.mark.browser
@@ -16,10 +16,7 @@ def test_report_page(visitor, live_server):
     report_data(app)
     make_user(app, email="analyst@example.org", roles=[Role.ANALYST])
     page = visitor.page
-    visitor.goto("/en/login")
-    page.fill("#email", "analyst@example.org")
-    page.fill("#password", DEFAULT_PASSWORD)
-    visitor.submit(page.locator("main button[type=submit]"))
+    visitor.sign_in("analyst@example.org")
     visitor.goto(f"/en/admin/results/consultations/{CONSULTATION}/report")
     main = page.locator("main").inner_text()
     assert "How these figures were made" in main and "Groups and their sizes" in main

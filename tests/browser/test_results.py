@@ -7,7 +7,7 @@ import pytest
 from app.auth.roles import Role
 from app.extensions import db
 from app.results import benchmarks
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import make_user
 from tests.results.test_benchmarks import sdmx
 from tests.results.test_participation import SLUG, respondent
 from tests.surveys.factories import open_survey
@@ -27,10 +27,7 @@ def test_participation_page(visitor, live_server, tmp_path):
         respondent(app, band)
     make_user(app, email="analyst@example.org", roles=[Role.ANALYST])
     page = visitor.page
-    visitor.goto("/en/login")
-    page.fill("#email", "analyst@example.org")
-    page.fill("#password", DEFAULT_PASSWORD)
-    visitor.submit(page.locator("main button[type=submit]"))
+    visitor.sign_in("analyst@example.org")
     visitor.goto(f"/en/admin/results/{SLUG}/participation")
     assert "Share (95% interval)" in page.locator("main").inner_text()
     visitor.goto(f"/ar/admin/results/{SLUG}/participation?country=AT")

@@ -7,7 +7,7 @@ import pytest
 from app.auth.roles import Role
 from app.extensions import db
 from app.results import benchmarks
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import make_user
 from tests.results.stored import store_responses
 from tests.results.test_weighting_tables import BENCHMARKS, DEFINITION, SLUG, people
 from tests.surveys.factories import open_survey
@@ -24,10 +24,7 @@ def test_an_analyst_weights_reads_tables_and_downloads(visitor, live_server):
         store_responses(SLUG, people())
     make_user(app, email="analyst@example.org", roles=[Role.ANALYST])
     page = visitor.page
-    visitor.goto("/en/login")
-    page.fill("#email", "analyst@example.org")
-    page.fill("#password", DEFAULT_PASSWORD)
-    visitor.submit(page.locator("main button[type=submit]"))
+    visitor.sign_in("analyst@example.org")
     visitor.goto("/en/admin/results/")
     visitor.submit(page.locator(f"#survey-{SLUG} ~ ul a", has_text="Weighting"))
     page.fill("#name", "pt")

@@ -8,7 +8,7 @@ import pytest
 
 from app.auth.roles import Role
 from app.surveys.models import Channel
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import make_user
 from tests.results.test_funnel import SLUG, make_survey, respond
 from tests.results.test_monitor import load_benchmark
 
@@ -27,10 +27,7 @@ def test_funnel_and_monitor_pages(visitor, live_server):
     respond(app, age="young", completed=now, channel=Channel.PAPER, language="de", count=10)
     make_user(app, email="analyst@example.org", roles=[Role.ANALYST])
     page = visitor.page
-    visitor.goto("/en/login")
-    page.fill("#email", "analyst@example.org")
-    page.fill("#password", DEFAULT_PASSWORD)
-    visitor.submit(page.locator("main button[type=submit]"))
+    visitor.sign_in("analyst@example.org")
     visitor.goto(f"/en/admin/results/{SLUG}/funnel")
     assert "Not answered yet" in page.locator("main").inner_text()
     visitor.goto(f"/en/admin/results/{SLUG}/monitor")
