@@ -345,7 +345,9 @@ def document() -> dict[str, Any]:
         "info": {"title": TITLE, "version": VERSION, "description": (
             "Read access for analysts' scripts. Create a personal token on the API tokens "
             "page of the staff workspace and send it as `Authorization: Bearer <token>`. "
-            "Errors are JSON: {\"error\": {\"code\": ..., \"message\": ...}}.")},
+            "Errors are JSON: {\"error\": {\"code\": ..., \"message\": ...}}. Each token "
+            "may make a limited number of requests a minute (300 by default); beyond that "
+            "the answer is 429 with a JSON error.")},
         "paths": PATHS,
         "components": {
             "schemas": SCHEMAS,

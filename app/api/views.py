@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import logging
 import re
@@ -22,7 +23,7 @@ from werkzeug.wrappers import Response
 
 from app.api import errors, openapi, services
 from app.auth.permissions import api_token_required, public
-from app.extensions import csrf, db
+from app.extensions import csrf, db, limiter
 from app.i18n import CODES, DEFAULT
 from app.results import participation, table_output
 from app.results.analysis import AnalysisError, analyse
@@ -35,6 +36,17 @@ bp = Blueprint("api", __name__, template_folder="templates",
                url_prefix="/api")
 csrf.exempt(bp)
 logger = logging.getLogger("echos.api")
+
+
+def _rate_key() -> str:
+    """One allowance per token (hashed, never stored), or per address without one."""
+    presented = request.headers.get("Authorization", "")
+    if presented:
+        return "api-token:" + hashlib.sha256(presented.encode()).hexdigest()
+    return "api-address:" + (request.remote_addr or "")
+
+
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_rate_key)(bp)
 
 COUNTRY_PATTERN = re.compile(r"^[A-Za-z]{2}$")
 LANGUAGE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})?$")

@@ -516,3 +516,15 @@ def test_tables_match_the_page_and_cli_with_weights_and_groups(app, client):
                     400)["message"]
     assert error_of(get(client, f"/api/v1/surveys/{WEIGHTS}/tables?by=age", token), 400)
     assert get(client, f"/api/v1/surveys/{WEIGHTS}/tables", None).status_code == 401
+
+
+def test_each_token_has_its_own_rate_limit_answered_in_json(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, API_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+    _user, token = analyst_token(app)
+    _other, second = analyst_token(app, email="second@example.org")
+    for _ in range(3):
+        assert get(client, "/api/v1/surveys", token).status_code == 200
+    refused = error_of(get(client, "/api/v1/surveys", token), 429)
+    assert refused["code"] == "too_many_requests"
+    assert get(client, "/api/v1/surveys", second).status_code == 200  # its own allowance
