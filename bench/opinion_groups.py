@@ -16,8 +16,6 @@ import argparse
 import statistics
 import sys
 import time
-import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +26,7 @@ from scipy.special import comb
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.consultations.opinion_groups import VoteMatrix, compute_opinion_groups
+from bench._measure import peak_mib
 
 
 def make_votes(
@@ -70,15 +69,6 @@ def adjusted_rand_index(truth: np.ndarray, found: np.ndarray) -> float:
     rows, cols = comb(table.sum(1), 2).sum(), comb(table.sum(0), 2).sum()
     expected = rows * cols / comb(len(truth), 2)
     return float((pairs - expected) / ((rows + cols) / 2 - expected))
-
-
-def peak_mib(run: Callable[[], object]) -> float:
-    tracemalloc.start()
-    try:
-        run()
-        return tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
 
 
 def main() -> None:

@@ -19,11 +19,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import statistics
 import sys
 import time
-import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +38,7 @@ from app.results.statistics import (
     weighted_distribution,
 )
 from app.results.tables import Dataset, grouping, question_tables
+from bench._measure import peak_mib, timed
 
 RAKING = {  # name: illustrative population shares (made up)
     "age band": [0.11, 0.16, 0.17, 0.18, 0.17, 0.21],
@@ -176,24 +174,6 @@ def ipfn_numpy(data: np.ndarray, margins: list[np.ndarray]) -> tuple[np.ndarray,
         fitted, _, log = fitter.iteration()
     per_cell = np.divide(fitted, seed, out=np.zeros(shape), where=seed > 0).ravel()
     return per_cell[cell], len(log)
-
-
-def timed(run: Callable[[], Any], rounds: int) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(rounds):
-        started = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
-
-
-def peak_mib(run: Callable[[], object]) -> float:
-    tracemalloc.start()
-    try:
-        run()
-        return tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
 
 
 def main() -> None:
