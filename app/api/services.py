@@ -25,7 +25,7 @@ from app.api.models import ApiToken
 from app.audit.services import record as audit
 from app.auth.models import User
 from app.auth.roles import Role
-from app.consent.services import analysable_responses
+from app.consent.services import analysable_count
 from app.extensions import db
 from app.results import participation
 from app.results import wide as wide_export
@@ -181,7 +181,7 @@ def survey_summaries() -> list[dict[str, Any]]:
             "default_language": definition.default_language,
             "versions": [{"number": v.number, "created": v.created_at.isoformat()}
                          for v in survey.versions],
-            "analysable_responses": len(analysable_responses(survey.id)),
+            "analysable_responses": analysable_count(survey.id),
         })
     return out
 
@@ -271,8 +271,3 @@ def response_page(survey: Survey, version: SurveyVersion, *, secret: str, after:
                                            limit=limit + 1, variables=variables))
     page, more = found[:limit], len(found) > limit
     return Page([row for _id, row in page], page[-1][0] if more and page else None)
-
-
-def count_rows(version: SurveyVersion) -> int:
-    """How many rows the whole data set of a version has now."""
-    return wide_export.row_count(version)

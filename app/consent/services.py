@@ -210,13 +210,27 @@ def excluded_from_analysis() -> list[str]:
     return sorted(set(db.session.scalars(excluded_from_analysis_query())))
 
 
+def _analysable(columns, survey_id: int):
+    return (select(columns).join(SurveyVersion)
+            .where(SurveyVersion.survey_id == survey_id,
+                   Response.status == ResponseStatus.COMPLETE,
+                   Response.participant_id.not_in(excluded_from_analysis_query())))
+
+
 def analysable_responses(survey_id: int) -> list[Response]:
     """Complete responses that may be analysed now: withdrawals take effect at once."""
-    query = (select(Response).join(SurveyVersion)
-             .where(SurveyVersion.survey_id == survey_id,
-                    Response.status == ResponseStatus.COMPLETE,
-                    Response.participant_id.not_in(excluded_from_analysis_query())))
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(_analysable(Response, survey_id)))
+
+
+def analysable_response_ids(survey_id: int) -> list[int]:
+    """The ids of :func:`analysable_responses`, without loading the responses."""
+    return list(db.session.scalars(_analysable(Response.id, survey_id).order_by(Response.id)))
+
+
+def analysable_count(survey_id: int) -> int:
+    """How many :func:`analysable_responses` there are, counted by the database."""
+    found = _analysable(Response.id, survey_id).subquery()
+    return int(db.session.scalar(select(func.count()).select_from(found)) or 0)
 
 
 # Access codes -----------------------------------------------------------------------

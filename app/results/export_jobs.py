@@ -43,10 +43,6 @@ def exports_dir(instance_path: str) -> Path:
     return folder
 
 
-def expected_rows(version: SurveyVersion) -> int:
-    return wide.row_count(version)
-
-
 def request_export(survey: Survey, version: SurveyVersion, *, format_: str, language: str,
                    scheme: WeightingScheme | None, requested_by: str) -> ExportJob:
     """A queued job, or the same person's identical job still under way (double clicks)."""
@@ -62,7 +58,7 @@ def request_export(survey: Survey, version: SurveyVersion, *, format_: str, lang
     job = ExportJob(survey_id=survey.id, survey_version_id=version.id,
                     requested_by=requested_by, format=format_, language=language,
                     scheme_id=scheme.id if scheme else None,
-                    rows_total=expected_rows(version))
+                    rows_total=wide.row_count(version))
     db.session.add(job)
     db.session.flush()
     return job

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app.consent.services import analysable_responses
+from app.consent.services import analysable_response_ids
 from app.extensions import db
 from app.results import benchmarks, statistics
 from app.results.disclosure import suppress_counts
@@ -53,7 +53,7 @@ class VariableReport:
 def answers_by_respondent(survey: Survey, questions: tuple[str, ...]
                           ) -> dict[int, dict[str, str]]:
     """response id -> {question: value} for analysable complete responses."""
-    responses = [r.id for r in analysable_responses(survey.id)]
+    responses = analysable_response_ids(survey.id)
     out: dict[int, dict[str, str]] = {r: {} for r in responses}
     for start in range(0, len(responses), 1000):
         batch = responses[start:start + 1000]

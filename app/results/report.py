@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from app.consent.services import analysable_responses
+from app.consent.services import analysable_count
 from app.consultations import analysis as opinion_analysis
 from app.consultations import comments, voting
 from app.consultations.models import (
@@ -203,7 +203,7 @@ def _survey_section(consultation: Consultation, survey: Survey, language: str,
     definition = surveys.definition_of(surveys.latest_version(survey))
     survey_language = definition.language_for(language)
     k = min_cell_size(survey)
-    count = len(analysable_responses(survey.id))
+    count = analysable_count(survey.id)
     country = None if consultation.country == NETWORK else consultation.country
     reports: list[VariableReport] = []
     skipped = None
